@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv logging: levels, a per-device prefix, a replaceable sink.
+ *
+ * The level comes from the environment variable UDRV_LOG (error, warn, info,
+ * debug; default warn) the first time anything is logged, or from
+ * udrv_log_set_level(). Errors are logged with a message that says what
+ * failed and what to do; the last one a thread logged is kept for it and can
+ * be read back with udrv_last_error().
+ *
+ * Thread safety: every function here may be called from any thread.
+ */
+#ifndef UDRV_LOG_H
+#define UDRV_LOG_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum udrv_log_level {
+	UDRV_LOG_ERROR = 0,
+	UDRV_LOG_WARN = 1,
+	UDRV_LOG_INFO = 2,
+	UDRV_LOG_DEBUG = 3,
+};
+
+/* A sink receives the whole formatted line (prefix included, no newline). */
+typedef void (*udrv_log_fn)(enum udrv_log_level level, const char *line, void *arg);
+
+void udrv_log_set_level(enum udrv_log_level level);
+enum udrv_log_level udrv_log_get_level(void);
+
+/* Replace the sink (stderr by default); fn == NULL restores stderr. */
+void udrv_log_set_handler(udrv_log_fn fn, void *arg);
+
+/* prefix: usually a device name ("0000:01:00.0"), or NULL. */
+void udrv_log(enum udrv_log_level level, const char *prefix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The last error this thread logged ("" if none). Valid until the thread logs again. */
+const char *udrv_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv DMA memory: pinned hugepage chunks, IOVAs, aligned zeroed allocations.
+ *
+ * Memory is taken from hugetlbfs in large chunks, each contiguous in virtual
+ * and IOVA space with the IOVA aligned to the page size, and mapped into the
+ * process's VFIO container with one map call per chunk. All chunks live in one
+ * reserved virtual window, so translating a virtual address to its IOVA is a
+ * table lookup (udrv_virt_to_iova) with no search and no system call.
+ *
+ * Thread safety: udrv_dma_alloc/udrv_dma_free/udrv_mem_stats are thread safe
+ * (a runtime lock, not for the data path). udrv_virt_to_iova is lock free and
+ * may be called from any thread for memory that is allocated.
+ */
+#ifndef UDRV_MEM_H
+#define UDRV_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UDRV_IOVA_INVALID UINT64_MAX
+
+/* Allocate size bytes of zeroed DMA memory aligned to align (a power of two,
+ * at most the hugepage size; 0 means 64). On success *va and, if iova is not
+ * NULL, *iova are set and 0 is returned; otherwise a negative errno:
+ * -ENOMEM (no hugepages / memlock / IOVA space, the log says which and how to
+ * fix it), -EINVAL (bad size or alignment). */
+int udrv_dma_alloc(size_t size, size_t align, void **va, uint64_t *iova);
+
+/* Free memory from udrv_dma_alloc. NULL is ignored. */
+void udrv_dma_free(void *va);
+
+struct udrv_mem_stats {
+	size_t chunks;        /* chunks mapped */
+	size_t mapped_bytes;  /* bytes in those chunks */
+	size_t used_bytes;    /* bytes handed out by udrv_dma_alloc */
+	size_t page_size;     /* hugepage size in use (4096 when UDRV_MEM=anon) */
+};
+void udrv_mem_stats(struct udrv_mem_stats *st);
+
+/* --- constant-time translation (the table is private; use the inline) --- */
+#define UDRV_XLATE_SHIFT 21 /* one entry per 2 MiB of the window */
+struct udrv_xlate {
+	uintptr_t va_base;
+	uintptr_t va_len;
+	const uint64_t *slot_iova; /* IOVA of each 2 MiB slot, UDRV_IOVA_INVALID if unmapped */
+};
+extern struct udrv_xlate udrv_xlate_table;
+
+/* IOVA of a byte of DMA memory, or UDRV_IOVA_INVALID for any other address. */
+static inline uint64_t udrv_virt_to_iova(const void *va)
+{
+	uintptr_t off = (uintptr_t)va - udrv_xlate_table.va_base;
+	uint64_t slot;
+
+	if (off >= udrv_xlate_table.va_len)
+		return UDRV_IOVA_INVALID;
+	slot = udrv_xlate_table.slot_iova[off >> UDRV_XLATE_SHIFT];
+	if (slot == UDRV_IOVA_INVALID)
+		return UDRV_IOVA_INVALID;
+	return slot + (off & ((1ul << UDRV_XLATE_SHIFT) - 1));
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv runtime: process-wide state (the VFIO container, DMA memory, the event
+ * thread). Calling udrv_init() is optional: the first device open or DMA
+ * allocation initialises the runtime with defaults and the environment:
+ *
+ *   UDRV_LOG       error|warn|info|debug         (default warn)
+ *   UDRV_MEM       huge|anon                     (anon: ordinary 4 KiB pages, for
+ *                                                 tests and the device model only)
+ *   UDRV_HUGEPAGE  2M|1G                         (default: 2M, or 1G if only 1G is reserved)
+ *   UDRV_CHUNK_MB  size of a DMA chunk in MiB    (default 64, rounded to the page size)
+ *
+ * Thread safety: udrv_init/udrv_fini must not race with any other udrv call.
+ */
+#ifndef UDRV_RUNTIME_H
+#define UDRV_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum udrv_mem_mode {
+	UDRV_MEM_DEFAULT = 0, /* UDRV_MEM from the environment, else hugepages */
+	UDRV_MEM_HUGE = 1,    /* hugetlbfs pages (required for real devices) */
+	UDRV_MEM_ANON = 2,    /* anonymous memory; device model only, never VFIO */
+};
+
+struct udrv_opts {
+	size_t size;            /* sizeof(struct udrv_opts): lets the struct grow */
+	enum udrv_mem_mode mem;
+	size_t page_size;       /* 0: default; else 2 MiB or 1 GiB */
+	size_t chunk_size;      /* 0: default (64 MiB) */
+	size_t va_window;       /* 0: default (64 GiB) virtual window for DMA memory */
+};
+
+/* Initialise with opts (NULL: defaults). -EALREADY if already initialised. */
+int udrv_init(const struct udrv_opts *opts);
+
+/* Close every device still open, unmap and free all DMA memory. The runtime
+ * can be initialised again afterwards. */
+void udrv_fini(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* udrv: userspace polled-mode drivers for NVMe SSDs and NICs. The umbrella header. */
+#ifndef UDRV_UDRV_H
+#define UDRV_UDRV_H
+
+#include <udrv/log.h>
+#include <udrv/runtime.h>
+#include <udrv/mem.h>
+#include <udrv/pool.h>
+#include <udrv/dev.h>
+#include <udrv/mmio.h>
+#include <udrv/model.h>
+
+#define UDRV_VERSION_MAJOR 0
+#define UDRV_VERSION_MINOR 1
+
+#endif

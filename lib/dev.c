@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The device handle's public calls, dispatched to the VFIO or model backend. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MASTER 0x4
+
+void udrv_dev_close(struct udrv_dev *dev)
+{
+	if (!dev)
+		return;
+	udrvi_lock();
+	udrvi_dev_unregister(dev);
+	dev->ops->close(dev);
+	udrvi_unlock();
+}
+
+const char *udrv_dev_name(const struct udrv_dev *dev)
+{
+	return dev->name;
+}
+
+bool udrv_dev_is_model(const struct udrv_dev *dev)
+{
+	return dev->is_model;
+}
+
+int udrv_dev_cfg_read(struct udrv_dev *dev, uint32_t off, void *buf, size_t len)
+{
+	if (!dev || !buf)
+		return -EINVAL;
+	return dev->ops->cfg_rw(dev, off, buf, len, false);
+}
+
+int udrv_dev_cfg_write(struct udrv_dev *dev, uint32_t off, const void *buf, size_t len)
+{
+	if (!dev || !buf)
+		return -EINVAL;
+	return dev->ops->cfg_rw(dev, off, (void *)buf, len, true);
+}
+
+int udrv_dev_ids(struct udrv_dev *dev, uint16_t *vendor, uint16_t *device)
+{
+	uint16_t ids[2];
+	int ret = udrv_dev_cfg_read(dev, 0, ids, sizeof(ids));
+
+	if (ret)
+		return ret;
+	if (vendor)
+		*vendor = ids[0];
+	if (device)
+		*device = ids[1];
+	return 0;
+}
+
+int udrv_dev_set_bus_master(struct udrv_dev *dev, bool enable)
+{
+	uint16_t cmd;
+	int ret = udrv_dev_cfg_read(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+
+	if (ret)
+		return ret;
+	if (cmd == 0xffff) {
+		udrvi_err(dev->name, "config space reads as all ones: the device is gone");
+		return -ENODEV;
+	}
+	cmd = enable ? (uint16_t)(cmd | PCI_COMMAND_MASTER) : (uint16_t)(cmd & ~PCI_COMMAND_MASTER);
+	return udrv_dev_cfg_write(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
+int udrv_dev_reset(struct udrv_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return dev->ops->reset(dev);
+}
+
+int udrv_dev_region_info(struct udrv_dev *dev, unsigned index, struct udrv_region *info)
+{
+	if (!dev || !info)
+		return -EINVAL;
+	return dev->ops->region_info(dev, index, info);
+}
+
+int udrv_dev_map_bar(struct udrv_dev *dev, unsigned bar, void **addr, size_t *len)
+{
+	size_t l;
+	int ret;
+
+	if (!dev || !addr || bar > 5) {
+		if (dev)
+			udrvi_err(dev->name, "BAR%u does not exist: PCI BARs are 0 to 5", bar);
+		return -EINVAL;
+	}
+	udrvi_lock();
+	ret = dev->ops->map_bar(dev, bar, addr, &l);
+	udrvi_unlock();
+	if (!ret && len)
+		*len = l;
+	return ret;
+}
+
+int udrv_dev_bar_read(struct udrv_dev *dev, unsigned bar, uint64_t off, void *buf, size_t len)
+{
+	if (!dev || !buf || bar > 5)
+		return -EINVAL;
+	return dev->ops->bar_rw(dev, bar, off, buf, len, false);
+}
+
+int udrv_dev_bar_write(struct udrv_dev *dev, unsigned bar, uint64_t off, const void *buf, size_t len)
+{
+	if (!dev || !buf || bar > 5)
+		return -EINVAL;
+	return dev->ops->bar_rw(dev, bar, off, (void *)buf, len, true);
+}
+
+const volatile uint32_t *udrv_dev_events(const struct udrv_dev *dev)
+{
+	return &dev->events;
+}
+
+void udrv_dev_raise_event(struct udrv_dev *dev, uint32_t events)
+{
+	__atomic_fetch_or(&dev->events, events, __ATOMIC_RELEASE);
+}
+
+void udrv_dev_set_priv(struct udrv_dev *dev, void *priv)
+{
+	dev->priv = priv;
+}
+
+void *udrv_dev_get_priv(const struct udrv_dev *dev)
+{
+	return dev->priv;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package udrv needs to build, test and run the rig.
+# Usage: scripts/install-deps.sh [--rig]   (as root; --rig adds QEMU and the guest tools)
+set -euo pipefail
+build_pkgs=(meson ninja-build pkg-config gcc clang libhugetlbfs-dev libhugetlbfs-bin
+            liburing-dev libcmocka-dev linux-libc-dev valgrind strace)
+rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod fio dpdk-dev
+          iproute2 tcpdump iputils-ping pciutils)
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--rig" ]] && want+=("${rig_pkgs[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

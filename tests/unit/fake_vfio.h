@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake VFIO kernel interface behind udrvi_sys: the container, groups and
+ * devices answer ioctls from a script a test sets up, DMA maps are recorded,
+ * BARs are anonymous memory and config space is an array. Used with
+ * fake_sysfs (tests/unit/fake_sysfs.h) for the runtime's VFIO paths.
+ */
+#ifndef FAKE_VFIO_H
+#define FAKE_VFIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAKE_MAX_MAPS 64
+
+struct fake_vfio_map {
+	uint64_t iova, size, vaddr;
+	bool unmapped; /* by one unmap call with exactly this iova and size */
+};
+
+struct fake_vfio {
+	/* script */
+	int group_open_errno;        /* errno for opening /dev/vfio/N, 0 = ok */
+	bool group_not_viable;
+	int set_iommu_errno;
+	unsigned nranges;
+	uint64_t range_start[4], range_last[4];
+	uint32_t dma_avail;          /* 0: no DMA_AVAIL capability */
+	bool no_reset;
+	/* observed */
+	int group_opens;
+	int container_opens;
+	int open_fds;                /* fds the fake handed out and not closed */
+	unsigned nmaps;
+	struct fake_vfio_map maps[FAKE_MAX_MAPS];
+	int bad_unmaps;              /* unmaps that matched no map exactly */
+	int resets;
+	uint8_t config[256];
+};
+
+/* Install the fake (resets it to defaults: one 39-bit range with the MSI
+ * hole, DMA_AVAIL 65535, a QEMU NVMe config space). */
+struct fake_vfio *fake_vfio_install(void);
+void fake_vfio_uninstall(void);
+
+#endif
