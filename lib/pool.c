@@ -94,7 +94,7 @@ static _Thread_local bool tls_key_set;
 
 static const char *pool_name(const struct udrv_pool *pool)
 {
-	return pool->name;
+	return pool ? pool->name : "(null)";
 }
 
 /* --- the shared ring ------------------------------------------------------ */
@@ -148,7 +148,10 @@ static unsigned ring_enqueue(struct udrv_pool *pool, void *const *objs, unsigned
 			if (dif > 0)
 				continue; /* another producer moved on: reload enq_pos */
 			deq = atomic_load_explicit(&pool->deq_pos, memory_order_acquire);
-			if (pos - deq > pool->mask)
+			/* Signed: if we were preempted, consumers may have passed
+			 * pos since, and pos - deq is then negative, not huge. */
+			if ((intptr_t)(pos - deq) > (intptr_t)pool->mask &&
+			    atomic_load_explicit(&pool->enq_pos, memory_order_relaxed) == pos)
 				return done; /* really full */
 			ring_backoff(&spins); /* a consumer is still reading the cell */
 			continue;
@@ -275,6 +278,8 @@ static void pool_thread_exit(void *arg)
 		t->cache = NULL;
 		t->gen = 0;
 	}
+	/* Another key's destructor may still use a pool: set the key again then. */
+	tls_key_set = false;
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -289,6 +294,7 @@ static struct pool_cache *cache_create(struct udrv_pool *pool)
 {
 	struct tls_slot *t = &tls_caches[pool->id];
 	struct pool_cache *c;
+	size_t sz;
 
 	pthread_once(&pool_key_once, pool_key_init);
 	if (!pool_key_ok)
@@ -299,9 +305,13 @@ static struct pool_cache *cache_create(struct udrv_pool *pool)
 			return NULL;
 		tls_key_set = true;
 	}
-	c = calloc(1, sizeof(*c) + pool->cache_size * sizeof(c->objs[0]));
+	/* Its own cache lines: len is written on every get/put by this thread. */
+	sz = (sizeof(*c) + pool->cache_size * sizeof(c->objs[0]) + CACHE_LINE - 1) &
+	     ~(size_t)(CACHE_LINE - 1);
+	c = aligned_alloc(CACHE_LINE, sz);
 	if (!c)
 		return NULL;
+	memset(c, 0, sz);
 	pthread_mutex_lock(&pool_lock);
 	c->next = pool->caches;
 	pool->caches = c;
@@ -359,6 +369,8 @@ static bool check_elem(struct udrv_pool *pool, const void *obj)
 {
 	if (__builtin_expect(udrv_pool_index(pool, obj) >= 0, 1))
 		return true;
+	if (!pool)
+		return false;
 	udrv_log(UDRV_LOG_ERROR, NULL,
 		 "pool %s: put of %p, which is not an element of this pool (elements are "
 		 "%p + k * %zu, k < %u); ignored", pool_name(pool), obj, (void *)pool->base,
@@ -370,10 +382,13 @@ static bool check_elem(struct udrv_pool *pool, const void *obj)
 
 void *udrv_pool_get(struct udrv_pool *pool)
 {
-	struct pool_cache *c = cache_get(pool);
+	struct pool_cache *c;
 	void *obj = NULL;
 	unsigned len;
 
+	if (!pool)
+		return NULL;
+	c = cache_get(pool);
 	if (!c) {
 		ring_dequeue(pool, &obj, 1);
 		return obj;
@@ -428,16 +443,17 @@ void udrv_pool_put(struct udrv_pool *pool, void *obj)
 
 unsigned udrv_pool_get_bulk(struct udrv_pool *pool, void **objs, unsigned n)
 {
-	struct pool_cache *c = cache_get(pool);
+	struct pool_cache *c;
 	unsigned len, got;
 
-	if (n == 0)
+	if (n == 0 || !pool)
 		return 0;
 	if (!objs) {
 		udrv_log(UDRV_LOG_ERROR, NULL, "pool %s: udrv_pool_get_bulk with objs NULL",
 			 pool_name(pool));
 		return 0;
 	}
+	c = cache_get(pool);
 	if (c && n <= pool->cache_size) {
 		len = atomic_load_explicit(&c->len, memory_order_relaxed);
 		if (len < n) {
@@ -485,7 +501,7 @@ void udrv_pool_put_bulk(struct udrv_pool *pool, void *const *objs, unsigned n)
 	struct pool_cache *c;
 	unsigned len, i;
 
-	if (n == 0)
+	if (n == 0 || !pool)
 		return;
 	if (!objs) {
 		udrv_log(UDRV_LOG_ERROR, NULL, "pool %s: udrv_pool_put_bulk with objs NULL",

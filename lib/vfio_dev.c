@@ -239,21 +239,20 @@ static int vfio_reset(struct udrv_dev *dev)
 
 static int irq_set(struct vdev *vd, unsigned index, int efd)
 {
-	struct {
-		struct vfio_irq_set s;
-		int32_t fd;
-	} req = { .s = { .argsz = sizeof(req), .index = index, .start = 0 } };
+	/* struct vfio_irq_set ends in a flexible array: one eventfd follows it. */
+	uint8_t buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)] __attribute__((aligned(8))) = { 0 };
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
 
+	s->argsz = sizeof(*s);
+	s->index = index;
+	s->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
 	if (efd >= 0) {
-		req.s.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-		req.s.count = 1;
-		req.fd = efd;
-	} else {
-		req.s.argsz = sizeof(req.s);
-		req.s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-		req.s.count = 0;
+		s->argsz = sizeof(buf);
+		s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+		s->count = 1;
+		memcpy(s->data, &efd, sizeof(efd));
 	}
-	return udrvi_sys->ioctl(vd->fd, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+	return udrvi_sys->ioctl(vd->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
 }
 
 /* The request IRQ (hot-unplug) and the error IRQ (AER), each an eventfd the

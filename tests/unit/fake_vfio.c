@@ -177,8 +177,19 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		((struct vfio_irq_info *)arg)->count = 1;
 		return 0;
-	case VFIO_DEVICE_SET_IRQS:
+	case VFIO_DEVICE_SET_IRQS: {
+		struct vfio_irq_set *is = arg;
+		int32_t efd = -1;
+
+		if (is->index >= VFIO_PCI_NUM_IRQS_FAKE) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((is->flags & VFIO_IRQ_SET_DATA_EVENTFD) && is->count == 1)
+			memcpy(&efd, is->data, sizeof(efd));
+		fv.irq_efd[is->index] = efd;
 		return 0;
+	}
 	case VFIO_DEVICE_RESET:
 		fv.resets++;
 		return 0;
@@ -249,6 +260,8 @@ struct fake_vfio *fake_vfio_install(void)
 	fv.range_start[1] = 0xfef00000;
 	fv.range_last[1] = (1ull << 39) - 1;
 	fv.dma_avail = 65535;
+	for (int i = 0; i < VFIO_PCI_NUM_IRQS_FAKE; i++)
+		fv.irq_efd[i] = -1;
 	fv.config[0] = 0x36; /* 1b36:0010 QEMU NVMe */
 	fv.config[1] = 0x1b;
 	fv.config[2] = 0x10;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define FAKE_MAX_MAPS 64
+#define VFIO_PCI_NUM_IRQS_FAKE 8
 
 struct fake_vfio_map {
 	uint64_t iova, size, vaddr;
@@ -35,6 +36,7 @@ struct fake_vfio {
 	struct fake_vfio_map maps[FAKE_MAX_MAPS];
 	int bad_unmaps;              /* unmaps that matched no map exactly */
 	int resets;
+	int irq_efd[VFIO_PCI_NUM_IRQS_FAKE]; /* eventfd set per IRQ index, -1 none */
 	uint8_t config[256];
 };
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <linux/vfio.h>
 #include <udrv/udrv.h>
 
 #include "fake_sysfs.h"
@@ -295,6 +296,36 @@ static void dma__iova_space_exhausted__says_so(void **state)
 	udrv_dev_close(d);
 }
 
+static void events__request_irq_sets_remove_flag_without_syscall_on_data_path(void **state)
+{
+	const volatile uint32_t *ev;
+	struct udrv_dev *d;
+	uint64_t one = 1;
+	int efd;
+
+	(void)state;
+	assert_int_equal(udrv_dev_open(NVME, &d), 0);
+	ev = udrv_dev_events(d);
+	assert_int_equal(*ev, 0);
+	efd = fv->irq_efd[VFIO_PCI_REQ_IRQ_INDEX];
+	assert_true(efd >= 0);
+	/* The kernel signals the request eventfd (hot-unplug); the event thread flags it. */
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 5000 && !(__atomic_load_n(ev, __ATOMIC_ACQUIRE) & UDRV_DEV_EV_REMOVE); i++)
+		usleep(1000);
+	assert_int_equal(__atomic_load_n(ev, __ATOMIC_ACQUIRE), UDRV_DEV_EV_REMOVE);
+	efd = fv->irq_efd[VFIO_PCI_ERR_IRQ_INDEX];
+	assert_true(efd >= 0);
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 5000 && !(__atomic_load_n(ev, __ATOMIC_ACQUIRE) & UDRV_DEV_EV_ERROR); i++)
+		usleep(1000);
+	assert_true(__atomic_load_n(ev, __ATOMIC_ACQUIRE) & UDRV_DEV_EV_ERROR);
+	udrv_dev_close(d);
+	/* Closing the device disabled its IRQs. */
+	assert_int_equal(fv->irq_efd[VFIO_PCI_REQ_IRQ_INDEX], -1);
+	assert_int_equal(fv->irq_efd[VFIO_PCI_ERR_IRQ_INDEX], -1);
+}
+
 /* RLIMIT_MEMLOCK is checked for users without CAP_IPC_LOCK: run as nobody. */
 static void dma__memlock_too_low_for_non_root__says_ulimit(void **state)
 {
@@ -346,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(groups__shared_group_opened_once_devices_detach_independently, setup, teardown),
 		cmocka_unit_test_setup_teardown(dma__mapping_limit_exhausted__says_dma_entry_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(dma__iova_space_exhausted__says_so, setup, teardown),
+		cmocka_unit_test_setup_teardown(events__request_irq_sets_remove_flag_without_syscall_on_data_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(dma__memlock_too_low_for_non_root__says_ulimit, setup, teardown),
 	};
 
