@@ -39,7 +39,10 @@ struct udrv_pool_opts {
 int udrv_pool_create(const struct udrv_pool_opts *opts, struct udrv_pool **out);
 void udrv_pool_destroy(struct udrv_pool *pool);
 
-/* One element, or NULL when the pool is empty. */
+/* One element, or NULL when none is left in this thread's cache and the
+ * shared ring. Other threads' caches may still hold up to cache_size
+ * elements each, so NULL can come while udrv_pool_available() > 0: size
+ * pools for count >= needed + threads * cache_size. */
 void *udrv_pool_get(struct udrv_pool *pool);
 void udrv_pool_put(struct udrv_pool *pool, void *obj);
 
