@@ -117,6 +117,7 @@ static int parse_bdf_quiet(const char *s, struct udrv_bdf *out)
 		return -EINVAL;
 	if (strlen(s) != UDRV_BDF_STRLEN - 1 || dev > 0x1f || fn > 7)
 		return -EINVAL;
+	memset(out, 0, sizeof(*out)); /* padding too: callers may memcmp */
 	out->domain = dom;
 	out->bus = (uint8_t)bus;
 	out->dev = (uint8_t)dev;

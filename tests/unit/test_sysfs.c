@@ -86,7 +86,10 @@ static void pci_info__reads_ids_class_driver_group(void **state)
 	assert_int_equal(fake_sysfs_add_pci(fs, "0000:01:00.0", 0x1b36, 0x0010, 0x010802, "nvme", 5), 0);
 	assert_int_equal(udrvi_sysfs_pci_info(&b, &info), 0);
 	assert_string_equal(info.name, "0000:01:00.0");
-	assert_memory_equal(&info.bdf, &b, sizeof(b));
+	assert_int_equal(info.bdf.domain, 0);
+	assert_int_equal(info.bdf.bus, 1);
+	assert_int_equal(info.bdf.dev, 0);
+	assert_int_equal(info.bdf.fn, 0);
 	assert_int_equal(info.vendor, 0x1b36);
 	assert_int_equal(info.device, 0x0010);
 	assert_int_equal(info.class_code, 0x010802);
