@@ -127,6 +127,11 @@ void udrv_dev_raise_event(struct udrv_dev *dev, uint32_t events)
 	__atomic_fetch_or(&dev->events, events, __ATOMIC_RELEASE);
 }
 
+void udrv_dev_clear_event(struct udrv_dev *dev, uint32_t events)
+{
+	__atomic_fetch_and(&dev->events, ~events, __ATOMIC_RELEASE);
+}
+
 void udrv_dev_set_priv(struct udrv_dev *dev, void *priv)
 {
 	dev->priv = priv;

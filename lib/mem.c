@@ -75,8 +75,16 @@ static int mem_setup(void)
 	m.page_size = m.anon ? 2 * UDRVI_MIB : udrvi_hugepage_default_size();
 	m.window = o->va_window;
 	/* Reserve the window with 1 GiB alignment, so 1 GiB pages fit too. */
-	raw = mmap(NULL, m.window + UDRVI_GIB, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* Halve the window until the reservation fits (valgrind, ulimit -v). */
+	for (;;) {
+		raw = mmap(NULL, m.window + UDRVI_GIB, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (raw != MAP_FAILED || m.window <= UDRVI_GIB)
+			break;
+		m.window /= 2;
+	}
+	if (raw != MAP_FAILED && m.window < o->va_window)
+		udrvi_info(NULL, "DMA window reduced to %zu GiB (address space limit)", m.window / UDRVI_GIB);
 	if (raw == MAP_FAILED) {
 		udrvi_err(NULL, "cannot reserve %zu GiB of address space for DMA memory: %s (check ulimit -v)",
 			  m.window / UDRVI_GIB, strerror(errno));

@@ -26,6 +26,7 @@ struct mdev {
 	const struct udrv_model_ops *ops;
 	void *ctx;
 	uint8_t *bar[UDRV_MODEL_MAX_BARS];
+	size_t bar_size[UDRV_MODEL_MAX_BARS]; /* copied: ops may die in fini */
 	uint8_t cfg[CFG_SIZE];
 	pthread_t thread;
 	bool thread_started;
@@ -83,7 +84,7 @@ static int model_cfg_rw(struct udrv_dev *dev, uint32_t off, void *buf, size_t le
 static int model_bar_rw(struct udrv_dev *dev, unsigned bar, uint64_t off, void *buf, size_t len, bool write)
 {
 	struct mdev *md = to_mdev(dev);
-	size_t size = md->ops->bar_size[bar];
+	size_t size = md->bar_size[bar];
 
 	if (!md->bar[bar] || off > size || len > size - off)
 		return -ERANGE;
@@ -121,7 +122,7 @@ static int model_region_info(struct udrv_dev *dev, unsigned index, struct udrv_r
 	}
 	if (index >= UDRV_MODEL_MAX_BARS)
 		return -EINVAL;
-	info->size = md->ops->bar_size[index];
+	info->size = md->bar_size[index];
 	info->readable = info->writable = info->mmappable = info->size != 0;
 	return 0;
 }
@@ -135,7 +136,7 @@ static int model_map_bar(struct udrv_dev *dev, unsigned bar, void **addr, size_t
 		return -ENOENT;
 	}
 	*addr = md->bar[bar];
-	*len = md->ops->bar_size[bar];
+	*len = md->bar_size[bar];
 	return 0;
 }
 
@@ -143,7 +144,7 @@ static void model_free(struct mdev *md)
 {
 	for (unsigned b = 0; b < UDRV_MODEL_MAX_BARS; b++)
 		if (md->bar[b])
-			munmap(md->bar[b], md->ops->bar_size[b]);
+			munmap(md->bar[b], md->bar_size[b]);
 	free(md);
 }
 
@@ -202,6 +203,7 @@ int udrv_dev_open_model(const struct udrv_model_ops *ops, void *ctx, const char 
 			ret = -EINVAL;
 			goto fail;
 		}
+		md->bar_size[b] = sz;
 		md->bar[b] = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (md->bar[b] == MAP_FAILED) {
 			md->bar[b] = NULL;

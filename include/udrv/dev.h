@@ -89,6 +89,9 @@ enum udrv_dev_event {
 const volatile uint32_t *udrv_dev_events(const struct udrv_dev *dev);
 /* Set event bits (a driver marks a device failed; models raise events). */
 void udrv_dev_raise_event(struct udrv_dev *dev, uint32_t events);
+/* Clear event bits, e.g. UDRV_DEV_EV_FAILED once a driver re-initialised the
+ * device successfully. */
+void udrv_dev_clear_event(struct udrv_dev *dev, uint32_t events);
 
 /* Per-device driver-private pointer (one driver owns a device at a time). */
 void udrv_dev_set_priv(struct udrv_dev *dev, void *priv);

@@ -8,6 +8,10 @@
  * reserved virtual window, so translating a virtual address to its IOVA is a
  * table lookup (udrv_virt_to_iova) with no search and no system call.
  *
+ * Stability: a chunk never moves and keeps its IOVA until udrv_fini(), also
+ * across devices closing and opening (a new VFIO container maps it again at
+ * the same IOVA), so a driver may cache the translation of a 2 MiB slot.
+ *
  * Thread safety: udrv_dma_alloc/udrv_dma_free/udrv_mem_stats are thread safe
  * (a runtime lock, not for the data path). udrv_virt_to_iova is lock free and
  * may be called from any thread for memory that is allocated.

@@ -10,6 +10,7 @@
 #include <udrv/dev.h>
 #include <udrv/mmio.h>
 #include <udrv/model.h>
+#include <udrv/nvme.h>
 
 #define UDRV_VERSION_MAJOR 0
 #define UDRV_VERSION_MINOR 1

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* udrv-nvme: shared declarations of the identify, perf and verify commands. */
+#ifndef UDRV_NVME_APP_H
+#define UDRV_NVME_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <udrv/udrv.h>
+#include <udrv/nvme.h>
+#include <udrv/nvme_model.h>
+
+struct app {
+	struct udrv_dev *dev;
+	struct udrv_nvme_ctrl *ctrl;
+	struct udrv_nvme_ns_info ns; /* the namespace chosen with -n */
+};
+
+/* Open -d SPEC (a BDF, or model[:opts]) and bring the controller up;
+ * nsid 0 picks the first active namespace. Prints the error; returns 0/-1. */
+int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns);
+void app_close(struct app *a);
+
+/* Parse helpers: print "udrv-nvme: <what>: ..." on error and return -1. */
+int parse_u64(const char *what, const char *s, uint64_t *out);
+int parse_size(const char *what, const char *s, uint64_t *out); /* 4k, 1M, 512 */
+void json_str(FILE *f, const char *s);
+
+int cmd_identify(int argc, char **argv);
+int cmd_perf(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#endif

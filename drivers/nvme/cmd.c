@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * I/O command submission: read, write, compare (contiguous or vectored,
+ * split at the transfer limit), flush, write zeroes, deallocate, passthrough.
+ * Submission only queues: the doorbell is written by flush or poll.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_priv.h"
+
+static inline int nvme_enter(struct udrv_nvme_qpair *qp)
+{
+	if (unlikely(nvme_gate_closed(qp)))
+		return udrvi_nvme_qpair_slow(qp);
+	return 0;
+}
+
+static inline uint32_t nvme_sq_free(const struct udrv_nvme_qpair *qp)
+{
+	return (uint32_t)((qp->sq_head - qp->sq_tail - 1u) & qp->qmask);
+}
+
+static __attribute__((noinline, cold)) int nvme_ns_error(struct udrv_nvme_qpair *qp, uint32_t nsid,
+							 uint64_t nlb)
+{
+	if (nsid - 1u >= qp->nns || !qp->ns[nsid - 1].lba_shift) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "namespace %u is not an active namespace of this controller; "
+			 "list them with udrv-nvme identify", nsid);
+		return -EINVAL;
+	}
+	return nlb == 0 ? -EINVAL : -ERANGE;
+}
+
+/* The namespace, if nsid is active and [lba, lba + nlb) lies inside it.
+ * Inactive table entries have blocks = 0, so one range test covers both. */
+static inline const struct nvme_ns *nvme_ns_check(struct udrv_nvme_qpair *qp, uint32_t nsid,
+						  uint64_t lba, uint64_t nlb, int *rc)
+{
+	const struct nvme_ns *ns;
+
+	if (unlikely(nsid - 1u >= qp->nns))
+		goto bad;
+	ns = &qp->ns[nsid - 1];
+	if (unlikely(lba >= ns->blocks || nlb - 1u >= ns->blocks - lba))
+		goto bad;
+	return ns;
+bad:
+	*rc = nvme_ns_error(qp, nsid, nlb);
+	return NULL;
+}
+
+static __attribute__((noinline, cold)) int nvme_bad_buf(struct udrv_nvme_qpair *qp,
+							 const void *buf)
+{
+	udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+		 "data buffer %p is not udrv DMA memory or breaks the PRP/SGL rules: allocate "
+		 "it with udrv_dma_alloc or a udrv pool", buf);
+	return -EINVAL;
+}
+
+/* Data pointer for one contiguous buffer of bytes (<= max_xfer). */
+static inline int nvme_map_buf(struct udrv_nvme_qpair *qp, struct nvme_req *req,
+			       struct nvme_sqe *sqe, const void *buf, uint32_t bytes)
+{
+	uint64_t iova = udrv_virt_to_iova(buf);
+	uint32_t off = (uint32_t)(iova & (NVME_PAGE_SIZE - 1));
+	struct iovec iov;
+
+	if (unlikely(iova == UDRV_IOVA_INVALID))
+		return -EINVAL;
+	if (!qp->use_sgl) {
+		sqe->prp1 = iova;
+		if (likely(off + bytes <= NVME_PAGE_SIZE)) {
+			sqe->prp2 = 0;
+			return 0;
+		}
+	}
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = bytes;
+	if (qp->use_sgl)
+		return udrvi_nvme_sgl_build(&iov, 1, sqe, req->list, req->list_iova,
+					    qp->list_slot / sizeof(struct nvme_sgl_desc));
+	return udrvi_nvme_prp_build(&iov, 1, &sqe->prp1, &sqe->prp2, req->list, req->list_iova,
+				    qp->list_slot / 8);
+}
+
+static inline void nvme_rw_sqe(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
+			       uint32_t nlb, uint32_t io_flags, bool sgl)
+{
+	sqe->opcode = opc;
+	sqe->flags = sgl ? (uint8_t)NVME_SET(SQE_PSDT, NVME_PSDT_SGL_MPTR_CONTIG) : 0;
+	sqe->nsid = nsid;
+	sqe->cdw2 = 0;
+	sqe->cdw3 = 0;
+	sqe->mptr = 0;
+	sqe->cdw10 = (uint32_t)lba;
+	sqe->cdw11 = (uint32_t)(lba >> 32);
+	sqe->cdw12 = (uint32_t)NVME_SET(RW_NLB, nlb - 1u) |
+		     (uint32_t)NVME_SET(RW_FUA, io_flags & UDRV_NVME_IO_FUA ? 1 : 0);
+	sqe->cdw13 = 0;
+	sqe->cdw14 = 0;
+	sqe->cdw15 = 0;
+}
+
+/* A read/write/compare larger than the transfer limit, as several commands
+ * that complete as one request. All or nothing: -EAGAIN if the queue cannot
+ * take every piece now. */
+static int nvme_rw_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme_ns *ns,
+			 uint8_t *buf, uint64_t lba, uint32_t nlb, uint32_t io_flags,
+			 udrv_nvme_cb cb, void *arg)
+{
+	uint32_t chunk = qp->max_xfer >> ns->lba_shift;
+	uint32_t k, i, got = 0;
+	struct nvme_req *reqs[64] = { 0 };
+	struct nvme_sqe sqes[64];
+	uint64_t now;
+	int rc = 0;
+
+	if (chunk > 65536)
+		chunk = 65536;
+	if (chunk == 0)
+		return -EINVAL;
+	k = (nlb + chunk - 1) / chunk;
+	if (k > 64 || k > qp->nreq) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "request of %u blocks needs %u commands of at most %u bytes; the driver "
+			 "splits into at most %u: submit smaller requests",
+			 nlb, k, qp->max_xfer, qp->nreq < 64 ? qp->nreq : 64);
+		return -EINVAL;
+	}
+	if (k > nvme_sq_free(qp))
+		return -EAGAIN;
+	for (got = 0; got < k; got++) {
+		reqs[got] = udrvi_nvme_req_get(qp);
+		if (!reqs[got]) {
+			rc = -EAGAIN;
+			goto put_reqs;
+		}
+	}
+	for (i = 0; i < k; i++) {
+		uint32_t n = nlb - i * chunk < chunk ? nlb - i * chunk : chunk;
+		uint64_t off = (uint64_t)i * chunk << ns->lba_shift;
+
+		nvme_rw_sqe(&sqes[i], opc, ns->nsid, lba + (uint64_t)i * chunk, n, io_flags,
+			    qp->use_sgl);
+		rc = nvme_map_buf(qp, reqs[i], &sqes[i], buf + off, n << ns->lba_shift);
+		if (rc < 0) {
+			rc = nvme_bad_buf(qp, buf + off);
+			goto put_reqs;
+		}
+	}
+	reqs[0]->cb = cb;
+	reqs[0]->arg = arg;
+	reqs[0]->pending = k;
+	now = udrvi_nvme_ticks();
+	for (i = 0; i < k; i++) {
+		reqs[i]->parent = reqs[0];
+		nvme_commit(qp, reqs[i], &sqes[i], now);
+	}
+	return 0;
+
+put_reqs:
+	while (got-- > 0)
+		udrvi_nvme_req_put(qp, reqs[got]);
+	return rc;
+}
+
+static __attribute__((noinline)) int
+nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf, uint64_t lba,
+	     uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+
+/* The hot path: checks, one request, the SQE written in place at the tail
+ * (the device cannot see it before the doorbell), no doorbell. */
+static inline __attribute__((always_inline)) int
+nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf, uint64_t lba,
+	uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	const struct nvme_ns *ns;
+	struct nvme_req *req;
+	uint64_t iova, bytes, end, *q;
+	uintptr_t xoff;
+	uint16_t tail, next, cid;
+
+	if (unlikely(nvme_gate_closed(qp)))
+		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
+	if (unlikely(nsid - 1u >= qp->nns))
+		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
+	ns = &qp->ns[nsid - 1];
+	end = lba + nlb;
+	bytes = (uint64_t)nlb << ns->lba_shift;
+	xoff = (uintptr_t)buf - qp->xl_va; /* translation cache; a miss goes slow */
+	iova = qp->xl_iova + xoff;
+	tail = qp->sq_tail;
+	next = (tail + 1u) & qp->qmask;
+	req = qp->free_list;
+	/* Anything unusual -- range (end <= lba: nlb 0 or wrap), size beyond one
+	 * page, SGL (fast_max 0), queue full, not DMA memory -- takes the
+	 * general path, which sorts it out. */
+	if (unlikely(end > ns->blocks || end <= lba || xoff >= NVME_XL_SPAN ||
+		     (iova & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || next == qp->sq_head ||
+		     !req))
+		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
+	qp->free_list = req->next_free;
+	cid = (uint16_t)(req->cid + (1u << NVME_CID_IDX_BITS));
+	req->cid = cid;
+	req->cb = cb;
+	req->arg = arg;
+	req->state = NVME_REQ_INFLIGHT;
+	req->stamp = qp->tick;
+	/* The SQE as eight quadwords: opcode/flags/cid/nsid, cdw2-3, mptr,
+	 * prp1, prp2, slba, cdw12-13, cdw14-15. */
+	q = (uint64_t *)&qp->sq[tail];
+	q[0] = opc | (uint64_t)cid << 16 | (uint64_t)nsid << 32;
+	q[1] = 0;
+	q[2] = 0;
+	q[3] = iova;
+	q[4] = 0;
+	q[5] = lba;
+	q[6] = (nlb - 1u) | (io_flags & UDRV_NVME_IO_FUA) << NVME_RW_FUA_SHIFT;
+	q[7] = 0;
+	qp->sq_tail = next;
+	qp->outstanding++;
+	qp->st.submitted++;
+	return 0;
+}
+
+/* Everything nvme_rw's fast path does not handle: recovery, errors,
+ * splitting, SGL, PRP2 and PRP lists, a full queue. */
+static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
+			uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	const struct nvme_ns *ns;
+	struct nvme_req *req;
+	struct nvme_sqe sqe;
+	uint64_t bytes;
+	int rc;
+
+	rc = nvme_enter(qp);
+	if (rc < 0)
+		return rc;
+	ns = nvme_ns_check(qp, nsid, lba, nlb, &rc);
+	if (!ns)
+		return rc;
+	bytes = (uint64_t)nlb << ns->lba_shift;
+	nvme_iova(qp, buf); /* prime the translation cache for the fast path */
+	if (bytes > qp->max_xfer)
+		return nvme_rw_split(qp, opc, ns, (uint8_t *)(uintptr_t)buf, lba, nlb, io_flags, cb,
+				     arg);
+	if (nvme_sq_free(qp) == 0)
+		return -EAGAIN;
+	req = udrvi_nvme_req_get(qp);
+	if (!req)
+		return -EAGAIN;
+	nvme_rw_sqe(&sqe, opc, nsid, lba, nlb, io_flags, qp->use_sgl);
+	rc = nvme_map_buf(qp, req, &sqe, buf, (uint32_t)bytes);
+	if (rc < 0) {
+		udrvi_nvme_req_put(qp, req);
+		return nvme_bad_buf(qp, buf);
+	}
+	req->cb = cb;
+	req->arg = arg;
+	nvme_commit(qp, req, &sqe, udrvi_nvme_ticks());
+	return 0;
+}
+
+int udrv_nvme_read(struct udrv_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
+		   uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	return nvme_rw(qp, NVME_CMD_READ, nsid, buf, lba, nlb, io_flags, cb, arg);
+}
+
+int udrv_nvme_write(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		    uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	return nvme_rw(qp, NVME_CMD_WRITE, nsid, buf, lba, nlb, io_flags, cb, arg);
+}
+
+int udrv_nvme_compare(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		      uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	if (!(qp->ctrl->info.oncs & NVME_ONCS_COMPARE))
+		return -EOPNOTSUPP;
+	return nvme_rw(qp, NVME_CMD_COMPARE, nsid, buf, lba, nlb, io_flags, cb, arg);
+}
+
+static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const struct iovec *iov,
+		    int iovcnt, uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb,
+		    void *arg)
+{
+	const struct nvme_ns *ns;
+	struct nvme_req *req;
+	struct nvme_sqe sqe;
+	uint64_t bytes, total = 0;
+	bool sgl;
+	int rc, i;
+
+	rc = nvme_enter(qp);
+	if (rc < 0)
+		return rc;
+	ns = nvme_ns_check(qp, nsid, lba, nlb, &rc);
+	if (!ns)
+		return rc;
+	if (iovcnt <= 0 || !iov)
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	bytes = (uint64_t)nlb << ns->lba_shift;
+	if (total != bytes || bytes > qp->max_xfer) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "vectored request: the iovecs hold %llu bytes, %u blocks are %llu bytes, "
+			 "the limit per command is %u: make them agree and stay within the limit",
+			 (unsigned long long)total, nlb, (unsigned long long)bytes, qp->max_xfer);
+		return -EINVAL;
+	}
+	if (nvme_sq_free(qp) == 0)
+		return -EAGAIN;
+	req = udrvi_nvme_req_get(qp);
+	if (!req)
+		return -EAGAIN;
+	sgl = qp->sgl_ok && (qp->use_sgl || iovcnt > 1);
+	nvme_rw_sqe(&sqe, opc, nsid, lba, nlb, io_flags, sgl);
+	if (sgl)
+		rc = udrvi_nvme_sgl_build(iov, iovcnt, &sqe, req->list, req->list_iova,
+					  qp->list_slot / sizeof(struct nvme_sgl_desc));
+	else
+		rc = udrvi_nvme_prp_build(iov, iovcnt, &sqe.prp1, &sqe.prp2, req->list,
+					  req->list_iova, qp->list_slot / 8);
+	if (rc < 0) {
+		udrvi_nvme_req_put(qp, req);
+		return nvme_bad_buf(qp, iov[0].iov_base);
+	}
+	req->cb = cb;
+	req->arg = arg;
+	nvme_commit(qp, req, &sqe, udrvi_nvme_ticks());
+	return 0;
+}
+
+int udrv_nvme_readv(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov, int iovcnt,
+		    uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	return nvme_rwv(qp, NVME_CMD_READ, nsid, iov, iovcnt, lba, nlb, io_flags, cb, arg);
+}
+
+int udrv_nvme_writev(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov,
+		     int iovcnt, uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb,
+		     void *arg)
+{
+	return nvme_rwv(qp, NVME_CMD_WRITE, nsid, iov, iovcnt, lba, nlb, io_flags, cb, arg);
+}
+
+/* A command without data (or with data in the request's own list). */
+static int nvme_submit_nodata(struct udrv_nvme_qpair *qp, struct nvme_sqe *sqe,
+			      struct nvme_req *req, udrv_nvme_cb cb, void *arg)
+{
+	req->cb = cb;
+	req->arg = arg;
+	nvme_commit(qp, req, sqe, udrvi_nvme_ticks());
+	return 0;
+}
+
+static int nvme_get_slot(struct udrv_nvme_qpair *qp, struct nvme_req **req)
+{
+	int rc = nvme_enter(qp);
+
+	if (rc < 0)
+		return rc;
+	if (nvme_sq_free(qp) == 0)
+		return -EAGAIN;
+	*req = udrvi_nvme_req_get(qp);
+	return *req ? 0 : -EAGAIN;
+}
+
+int udrv_nvme_flush(struct udrv_nvme_qpair *qp, uint32_t nsid, udrv_nvme_cb cb, void *arg)
+{
+	struct nvme_sqe sqe;
+	struct nvme_req *req;
+	int rc = nvme_get_slot(qp, &req);
+
+	if (rc < 0)
+		return rc;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_CMD_FLUSH;
+	sqe.nsid = nsid;
+	return nvme_submit_nodata(qp, &sqe, req, cb, arg);
+}
+
+int udrv_nvme_write_zeroes(struct udrv_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint32_t nlb,
+			   uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+{
+	struct nvme_sqe sqe;
+	struct nvme_req *req;
+	int rc;
+
+	if (!(qp->ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES))
+		return -EOPNOTSUPP;
+	if (nlb > 65536)
+		return -EINVAL;
+	if (!nvme_ns_check(qp, nsid, lba, nlb, &rc))
+		return rc;
+	rc = nvme_get_slot(qp, &req);
+	if (rc < 0)
+		return rc;
+	nvme_rw_sqe(&sqe, NVME_CMD_WRITE_ZEROES, nsid, lba, nlb, io_flags, false);
+	sqe.prp1 = 0;
+	sqe.prp2 = 0;
+	return nvme_submit_nodata(qp, &sqe, req, cb, arg);
+}
+
+unsigned udrv_nvme_qpair_max_dsm_ranges(const struct udrv_nvme_qpair *qp)
+{
+	unsigned n = qp->list_slot / sizeof(struct nvme_dsm_range);
+
+	return n > 256 ? 256 : n;
+}
+
+int udrv_nvme_deallocate(struct udrv_nvme_qpair *qp, uint32_t nsid,
+			 const struct udrv_nvme_range *ranges, unsigned n, udrv_nvme_cb cb, void *arg)
+{
+	struct nvme_dsm_range *r;
+	struct nvme_sqe sqe;
+	struct nvme_req *req;
+	unsigned i;
+	int rc;
+
+	if (!(qp->ctrl->info.oncs & NVME_ONCS_DSM))
+		return -EOPNOTSUPP;
+	if (n == 0 || n > udrv_nvme_qpair_max_dsm_ranges(qp))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!nvme_ns_check(qp, nsid, ranges[i].lba, ranges[i].nlb, &rc))
+			return rc;
+	rc = nvme_get_slot(qp, &req);
+	if (rc < 0)
+		return rc;
+	r = req->list;
+	for (i = 0; i < n; i++) {
+		r[i].cattr = 0;
+		r[i].nlb = ranges[i].nlb;
+		r[i].slba = ranges[i].lba;
+	}
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_CMD_DSM;
+	sqe.nsid = nsid;
+	/* The range list is one slot inside a page: one PRP entry covers it. */
+	sqe.prp1 = req->list_iova;
+	sqe.cdw10 = (n - 1u) & NVME_DSM_NR_MASK;
+	sqe.cdw11 = NVME_DSM_AD;
+	return nvme_submit_nodata(qp, &sqe, req, cb, arg);
+}
+
+int udrv_nvme_io_raw(struct udrv_nvme_qpair *qp, const struct udrv_nvme_cmd *cmd, void *buf,
+		     size_t len, udrv_nvme_cb cb, void *arg)
+{
+	struct nvme_sqe sqe;
+	struct nvme_req *req;
+	int rc;
+
+	if (len > qp->max_xfer || (len && !buf))
+		return -EINVAL;
+	rc = nvme_get_slot(qp, &req);
+	if (rc < 0)
+		return rc;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = cmd->opcode;
+	sqe.nsid = cmd->nsid;
+	sqe.cdw2 = cmd->cdw2;
+	sqe.cdw3 = cmd->cdw3;
+	sqe.cdw10 = cmd->cdw10;
+	sqe.cdw11 = cmd->cdw11;
+	sqe.cdw12 = cmd->cdw12;
+	sqe.cdw13 = cmd->cdw13;
+	sqe.cdw14 = cmd->cdw14;
+	sqe.cdw15 = cmd->cdw15;
+	if (len) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+		rc = udrvi_nvme_prp_build(&iov, 1, &sqe.prp1, &sqe.prp2, req->list, req->list_iova,
+					  qp->list_slot / 8);
+		if (rc < 0) {
+			udrvi_nvme_req_put(qp, req);
+			return nvme_bad_buf(qp, buf);
+		}
+	}
+	return nvme_submit_nodata(qp, &sqe, req, cb, arg);
+}

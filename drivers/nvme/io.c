@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hot path: request allocation, completion queue processing, poll and
+ * flush. No allocation, lock or system call here; the slow cases (timeouts,
+ * reset, failure) branch out to reset.c.
+ */
+#include <errno.h>
+#include <limits.h>
+
+#include "nvme_priv.h"
+
+struct nvme_req *udrvi_nvme_req_get(struct udrv_nvme_qpair *qp)
+{
+	struct nvme_req *req = qp->free_list;
+
+	if (unlikely(!req))
+		return NULL;
+	qp->free_list = req->next_free;
+	/* New generation: a late completion for the previous use will not match. */
+	req->cid = (uint16_t)(req->cid + (1u << NVME_CID_IDX_BITS));
+	return req;
+}
+
+/* Requests on the free list are ready for a plain (unsplit) submission:
+ * parent = self, pending = 1, status = 0. */
+void udrvi_nvme_req_put(struct udrv_nvme_qpair *qp, struct nvme_req *req)
+{
+	req->parent = req;
+	req->pending = 1;
+	req->status = 0;
+	req->state = NVME_REQ_FREE;
+	req->next_free = qp->free_list;
+	qp->free_list = req;
+}
+
+/* Complete one command of a request; the user's callback runs once, when
+ * the last command of the request (several if it was split) completes. */
+static inline __attribute__((always_inline)) void
+nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t dw0)
+{
+	struct nvme_req *p = req->parent;
+	struct udrv_nvme_cpl cpl;
+	udrv_nvme_cb cb;
+	void *arg;
+
+	qp->outstanding--;
+	if (likely(req == p && p->pending == 1)) {
+		/* The common case: one command, one request; parent and status are
+		 * already as a free request needs them. */
+		cpl.status = status;
+		cpl.cdw0 = dw0;
+	} else {
+		req->state = NVME_REQ_FREE;
+		if (unlikely(status & 0x7ff) && !(p->status & 0x7ff))
+			p->status = status;
+		if (req == p)
+			p->cdw0 = dw0;
+		else
+			udrvi_nvme_req_put(qp, req);
+		if (--p->pending)
+			return;
+		p->pending = 1;
+		cpl.status = p->status;
+		cpl.cdw0 = p->cdw0;
+		p->status = 0;
+	}
+	cb = p->cb;
+	arg = p->arg;
+	cpl.sqid = qp->qid;
+	p->state = NVME_REQ_FREE;
+	p->next_free = qp->free_list;
+	qp->free_list = p;
+	qp->st.completed++;
+	if (cb)
+		cb(arg, &cpl);
+}
+
+void udrvi_nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
+			 uint32_t dw0)
+{
+	nvme_complete(qp, req, status, dw0);
+}
+
+static __attribute__((noinline, cold)) void nvme_bad_cpl(struct udrv_nvme_qpair *qp,
+							 const char *what, uint16_t cid,
+							 uint16_t sqid, uint16_t sqhd)
+{
+	qp->st.bad_cpls++;
+	NVME_LOG_ERR(qp->ctrl,
+		     "queue %u: device posted a completion with %s (cid 0x%04x sqid %u sqhd %u); "
+		     "ignored it -- the device or its firmware is misbehaving: reset the "
+		     "controller if requests stall",
+		     qp->qid, what, cid, sqid, sqhd);
+}
+
+static __attribute__((noinline, cold)) void nvme_bad_req(struct udrv_nvme_qpair *qp,
+							 const struct nvme_req *req, uint16_t cid,
+							 uint16_t sqid, uint16_t sqhd)
+{
+	nvme_bad_cpl(qp,
+		     (cid & NVME_CID_IDX_MASK) >= qp->nreq ? "an out-of-range command id" :
+		     req->state == NVME_REQ_FREE ? "a command id not in flight (duplicate?)" :
+		     req->cid != cid ? "a stale command id generation" :
+		     sqhd >= qp->qsize ? "an SQ head outside the queue" : "the wrong SQ id",
+		     cid, sqid, sqhd);
+}
+
+/* Reap up to max completions (0: no limit). Every field the device wrote is
+ * checked before it indexes anything. Callbacks may submit, but must not
+ * poll the same qpair (the CQ head is kept in a register meanwhile). */
+int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
+{
+	uint16_t head = qp->cq_head;
+	uint16_t phase = qp->cq_phase;
+	unsigned n = 0, budget = max ? max : UINT_MAX;
+
+	qp->reaping = true;
+	for (;;) {
+		const volatile struct nvme_cqe *cqe = &qp->cq[head];
+		uint64_t w1;
+		uint16_t cid, sqhd, sqid;
+		uint32_t dw0, idx;
+		struct nvme_req *req;
+
+		if ((cqe->status & 1u) != phase)
+			break;
+		/* The phase tag must be seen before the rest of the entry is read. */
+		udrv_rmb();
+		w1 = *(const volatile uint64_t *)&cqe->sqhd; /* sqhd, sqid, cid, status */
+		dw0 = cqe->dw0;
+		sqhd = (uint16_t)w1;
+		sqid = (uint16_t)(w1 >> 16);
+		cid = (uint16_t)(w1 >> 32);
+		head = (head + 1u) & qp->qmask;
+		if (unlikely(head == 0))
+			phase ^= 1u;
+		/* Masked into reqs[] (qsize entries); an index beyond the requests
+		 * lands on one whose cid cannot match, and is reported. */
+		idx = cid & qp->qmask;
+		req = &qp->reqs[idx];
+		if (unlikely(req->state == NVME_REQ_FREE || req->cid != cid || sqhd >= qp->qsize ||
+			     sqid != qp->qid)) {
+			nvme_bad_req(qp, req, cid, sqid, sqhd);
+			continue;
+		}
+		qp->sq_head = sqhd;
+		nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
+		n++;
+		if (unlikely(--budget == 0))
+			break;
+	}
+	qp->reaping = false;
+	qp->cq_head = head;
+	qp->cq_phase = phase;
+	/* The CQ head doorbell is deferred: written once a quarter of the queue
+	 * was consumed, or after a run of empty polls. The controller only needs
+	 * it to find free CQ slots, and it is never starved: either the host
+	 * finds completions (and soon passes the quarter) or it polls empty. */
+	if (head != qp->cq_db_last) {
+		uint16_t lag = (uint16_t)((head - qp->cq_db_last) & qp->qmask);
+
+		if (lag >= (qp->qsize >> 2) || (n == 0 && ++qp->cq_idle >= 16))
+			nvme_ring_cq(qp);
+	}
+	return (int)n;
+}
+
+uint64_t udrvi_nvme_iova_miss(struct udrv_nvme_qpair *qp, const void *va)
+{
+	uintptr_t base = (uintptr_t)va & ~(NVME_XL_SPAN - 1);
+	uint64_t iova = udrv_virt_to_iova(va);
+	uint64_t b0 = udrv_virt_to_iova((const void *)base);
+	uint64_t b1 = udrv_virt_to_iova((const void *)(base + NVME_XL_SPAN - 1));
+
+	/* Cache the aligned 2 MiB around va if it is all DMA memory and linear in
+	 * IOVA space (two linear slots with consistent ends are one linear range). */
+	if (iova != UDRV_IOVA_INVALID && b0 != UDRV_IOVA_INVALID && b1 != UDRV_IOVA_INVALID &&
+	    b1 - b0 == NVME_XL_SPAN - 1 && iova - b0 == (uintptr_t)va - base) {
+		qp->xl_va = base;
+		qp->xl_iova = b0;
+	}
+	return iova;
+}
+
+void udrv_nvme_qpair_flush(struct udrv_nvme_qpair *qp)
+{
+	if (qp->sq_tail != qp->sq_db_last)
+		nvme_ring_sq(qp);
+}
+
+int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
+{
+	int rc;
+
+	if (unlikely(nvme_gate_closed(qp))) {
+		rc = udrvi_nvme_qpair_slow(qp);
+		if (rc < 0)
+			return rc;
+	}
+	if (qp->sq_tail != qp->sq_db_last)
+		nvme_ring_sq(qp);
+	rc = udrvi_nvme_process_cq(qp, max);
+	if (unlikely(udrvi_nvme_ticks() >= qp->next_check))
+		udrvi_nvme_check_timeouts(qp);
+	return rc;
+}
+
+unsigned udrv_nvme_qpair_outstanding(const struct udrv_nvme_qpair *qp)
+{
+	return qp->outstanding;
+}
+
+unsigned udrv_nvme_qpair_depth(const struct udrv_nvme_qpair *qp)
+{
+	return qp->nreq;
+}
+
+uint16_t udrv_nvme_qpair_id(const struct udrv_nvme_qpair *qp)
+{
+	return qp->qid;
+}
+
+void udrv_nvme_qpair_stats(const struct udrv_nvme_qpair *qp, struct udrv_nvme_qpair_stats *st)
+{
+	*st = qp->st;
+}

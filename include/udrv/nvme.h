@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv NVMe driver: a controller, its namespaces, and polled I/O queue pairs.
+ *
+ *   udrv_nvme_ctrl_open(dev, &opts, &ctrl)      bring-up, identify, namespaces
+ *   udrv_nvme_qpair_create(ctrl, &qopts, &qp)  one per thread, interrupts off
+ *   udrv_nvme_read(qp, nsid, buf, lba, n, 0, cb, arg)   queue a command
+ *   udrv_nvme_qpair_poll(qp, 0)                ring doorbells, reap completions
+ *
+ * Submission calls only queue commands: the SQ tail doorbell is written once
+ * per batch, by udrv_nvme_qpair_flush() or implicitly by udrv_nvme_qpair_poll().
+ * Every accepted command's callback runs exactly once, from
+ * udrv_nvme_qpair_poll() (or udrv_nvme_qpair_destroy()) on the qpair's thread:
+ * with the device's status, or with UDRV_NVME_STATUS_ABORTED when the driver
+ * gave up on it (timeout that an Abort could not resolve, controller reset,
+ * device failed or removed).
+ *
+ * Callbacks may submit new requests on the same qpair, but must not poll it.
+ * A submission from a callback that finds the controller reset (or failed)
+ * returns -EAGAIN (-ENODEV); the next poll re-creates the queues.
+ *
+ * Data buffers must be udrv DMA memory (udrv_dma_alloc or a udrv pool).
+ *
+ * Return values: 0 or a negative errno. Submission returns -EAGAIN when the
+ * queue is full (poll, then retry), -ERANGE for an LBA range outside the
+ * namespace, -EINVAL for a bad argument (logged), -ENODEV once the device has
+ * failed or gone, -EOPNOTSUPP when the controller lacks the command.
+ *
+ * Thread safety: a qpair belongs to one thread at a time: its submit, poll,
+ * flush and destroy calls must not race. Controller calls (admin commands,
+ * log pages, qpair create, reset, info) take the controller's admin lock and
+ * may be called from any thread. udrv_nvme_ctrl_close() must not race with
+ * anything else on the controller.
+ */
+#ifndef UDRV_NVME_H
+#define UDRV_NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <udrv/dev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct udrv_nvme_ctrl;
+struct udrv_nvme_qpair;
+
+/* --- completion status ---------------------------------------------------
+ * status is the NVMe status field without the phase tag: bits 7:0 Status
+ * Code, 10:8 Status Code Type, 13:11 CRD, 14 More, 15 Do Not Retry. */
+#define UDRV_NVME_SC(status) ((status) & 0xffu)
+#define UDRV_NVME_SCT(status) (((status) >> 8) & 0x7u)
+#define UDRV_NVME_DNR(status) (((status) >> 14) & 0x1u)
+#define UDRV_NVME_STATUS_OK(status) (((status) & 0x7ffu) == 0)
+/* Generic: Command Abort Requested (an Abort command removed it). */
+#define UDRV_NVME_STATUS_ABORT_REQUESTED 0x0007u
+/* Path related: Host Aborted Command -- the driver completed the request
+ * itself (timeout, reset, device failure). Never sent by a device here. */
+#define UDRV_NVME_STATUS_ABORTED 0x0371u
+
+struct udrv_nvme_cpl {
+	uint32_t cdw0;    /* command specific (DW0 of the completion) */
+	uint16_t status;  /* see above; 0 is success */
+	uint16_t sqid;
+};
+
+typedef void (*udrv_nvme_cb)(void *arg, const struct udrv_nvme_cpl *cpl);
+
+/* "SCT 0 SC 0x02 Invalid Field in Command" and the like, for messages. */
+const char *udrv_nvme_status_str(uint16_t status, char *buf, size_t len);
+
+/* --- controller ------------------------------------------------------- */
+enum udrv_nvme_ctrl_flags {
+	UDRV_NVME_CTRL_NO_SGL = 1u << 0,       /* use PRPs even if SGLs are offered */
+	UDRV_NVME_CTRL_NO_SHADOW_DB = 1u << 1, /* do not use Doorbell Buffer Config */
+};
+
+struct udrv_nvme_ctrl_opts {
+	size_t size;              /* sizeof(struct udrv_nvme_ctrl_opts) */
+	uint32_t admin_queue_size;/* 0: 32; 2..4096 */
+	uint32_t io_queues;       /* I/O queue pairs to ask for; 0: 64 */
+	uint32_t admin_timeout_ms;/* 0: 10000 */
+	uint32_t max_xfer;        /* bytes per command cap; 0: min(MDTS, 1 MiB) */
+	uint32_t flags;           /* enum udrv_nvme_ctrl_flags */
+};
+
+/* Bring up the NVMe controller behind dev (PCI or model; the caller keeps dev
+ * open until udrv_nvme_ctrl_close). opts may be NULL. */
+int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *opts,
+			struct udrv_nvme_ctrl **out);
+/* Destroys remaining qpairs (their requests complete with ABORTED), shuts the
+ * controller down (CC.SHN) and frees everything. dev stays open. */
+void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl);
+struct udrv_dev *udrv_nvme_ctrl_dev(const struct udrv_nvme_ctrl *ctrl);
+
+struct udrv_nvme_ctrl_info {
+	uint16_t vid, ssvid;
+	char serial[21], model[41], firmware[9]; /* trailing spaces removed */
+	uint32_t version;         /* VS register: major << 16 | minor << 8 | tertiary */
+	uint32_t mdts_bytes;      /* controller limit; 0 = none */
+	uint32_t max_xfer_bytes;  /* what the driver puts in one command */
+	uint32_t max_queue_entries; /* CAP.MQES + 1 */
+	uint32_t io_queues;       /* I/O queue pairs granted by Set Features */
+	uint32_t nn;              /* Identify NN */
+	uint32_t timeout_ms;      /* CAP.TO */
+	uint32_t doorbell_stride; /* bytes */
+	uint16_t oncs, oacs;
+	bool vwc;                 /* volatile write cache present */
+	bool sgl;                 /* SGLs supported by the controller */
+	bool sgl_used;            /* ... and used by the driver */
+	bool shadow_db;           /* Doorbell Buffer Config supported */
+	bool shadow_db_used;
+	uint64_t cmb_bytes;       /* Controller Memory Buffer size; 0 = none */
+};
+int udrv_nvme_ctrl_info(struct udrv_nvme_ctrl *ctrl, struct udrv_nvme_ctrl_info *info);
+
+struct udrv_nvme_ns_info {
+	uint32_t nsid;
+	uint32_t lba_size;        /* bytes */
+	uint16_t metadata_size;   /* bytes per LBA (udrv does not transfer metadata) */
+	uint64_t blocks;          /* NSZE */
+	uint64_t capacity_bytes;  /* blocks * lba_size */
+};
+/* Active namespaces, in nsid order. */
+unsigned udrv_nvme_ns_count(const struct udrv_nvme_ctrl *ctrl);
+int udrv_nvme_ns_info(const struct udrv_nvme_ctrl *ctrl, unsigned index,
+		      struct udrv_nvme_ns_info *info);
+/* -ENOENT if nsid is not an active namespace. */
+int udrv_nvme_ns_find(const struct udrv_nvme_ctrl *ctrl, uint32_t nsid,
+		      struct udrv_nvme_ns_info *info);
+
+/* Reset the controller (CC.EN 1 -> 0 -> 1, admin queue, features again).
+ * Every outstanding admin command completes with ABORTED now; each I/O qpair
+ * completes its outstanding requests with ABORTED and re-creates its queues
+ * on its owner's next poll or submit. -ENODEV if the device is gone. */
+int udrv_nvme_ctrl_reset(struct udrv_nvme_ctrl *ctrl);
+
+/* true once the controller was declared failed (CSTS.CFS, all-ones register
+ * reads, failed reset, device removal). */
+bool udrv_nvme_ctrl_failed(const struct udrv_nvme_ctrl *ctrl);
+
+/* --- admin ------------------------------------------------------------- */
+/* A command for passthrough: the driver fills CID and the data pointer. */
+struct udrv_nvme_cmd {
+	uint8_t opcode;
+	uint8_t rsvd[3];
+	uint32_t nsid;
+	uint32_t cdw2, cdw3;
+	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+
+/* Synchronous admin command. buf (DMA memory, may be NULL with len 0) is
+ * transferred in the direction the opcode implies. cpl may be NULL. Returns
+ * 0 if the command completed (check cpl->status; -EIO is returned instead
+ * when cpl is NULL and the status is not success), -ETIMEDOUT (the command
+ * is abandoned; reset the controller), -ENODEV. timeout_ms 0: the default. */
+int udrv_nvme_admin_cmd(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_cmd *cmd,
+			void *buf, size_t len, struct udrv_nvme_cpl *cpl, uint32_t timeout_ms);
+
+/* Get Log Page into buf (any memory; bounced through DMA memory). */
+int udrv_nvme_get_log_page(struct udrv_nvme_ctrl *ctrl, uint32_t nsid, uint8_t lid,
+			   void *buf, size_t len);
+
+struct udrv_nvme_health {
+	uint8_t critical_warning;
+	uint16_t temperature_k;
+	uint8_t avail_spare, spare_thresh, percent_used;
+	/* the low 64 bits of the 128-bit counters */
+	uint64_t data_units_read, data_units_written, host_reads, host_writes;
+	uint64_t power_cycles, power_on_hours, unsafe_shutdowns, media_errors;
+	uint64_t error_log_entries;
+};
+int udrv_nvme_health(struct udrv_nvme_ctrl *ctrl, struct udrv_nvme_health *h);
+
+struct udrv_nvme_error_entry {
+	uint64_t error_count;
+	uint16_t sqid, cid, status; /* status without the phase tag */
+	uint64_t lba;
+	uint32_t nsid;
+};
+/* Read up to max entries of the Error Information log; returns the number
+ * of non-empty entries (error_count != 0) stored, or -errno. */
+int udrv_nvme_error_log(struct udrv_nvme_ctrl *ctrl, struct udrv_nvme_error_entry *e,
+			unsigned max);
+
+/* --- I/O queue pairs --------------------------------------------------- */
+enum udrv_nvme_qpair_flags {
+	UDRV_NVME_QPAIR_PREFER_SGL = 1u << 0, /* SGL for every transfer if supported */
+};
+
+struct udrv_nvme_qpair_opts {
+	size_t size;          /* sizeof(struct udrv_nvme_qpair_opts) */
+	uint32_t queue_size;  /* entries; 0: 256; rounded up to a power of two, then
+	                       * limited to CAP.MQES + 1 and 4096 (rounded down) */
+	uint32_t timeout_ms;  /* per-request timeout; 0: 10000 */
+	uint32_t flags;       /* enum udrv_nvme_qpair_flags */
+};
+
+/* Create an I/O SQ/CQ pair. -EBUSY when every granted queue id is in use. */
+int udrv_nvme_qpair_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_qpair_opts *opts,
+			   struct udrv_nvme_qpair **out);
+/* Deletes the queues and completes outstanding requests with ABORTED. */
+void udrv_nvme_qpair_destroy(struct udrv_nvme_qpair *qp);
+
+/* Write the SQ tail doorbell if commands were queued since the last one. */
+void udrv_nvme_qpair_flush(struct udrv_nvme_qpair *qp);
+
+/* Flush, then reap up to max completions (0: no limit) and run their
+ * callbacks. Also handles timeouts (checked every timeout/4, at most every
+ * 100 ms: a request expires between its timeout and 1.25 times it; a thread
+ * that does not poll times nothing out), controller resets, device failure
+ * and device events (hot-unplug), the latter noticed at the same checks.
+ * Returns the number of completions, or -ENODEV when the device failed (all
+ * outstanding requests have then completed with ABORTED). */
+int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max);
+
+/* Requests submitted and not yet completed. */
+unsigned udrv_nvme_qpair_outstanding(const struct udrv_nvme_qpair *qp);
+/* Most requests that can be outstanding at once (queue_size - 1). */
+unsigned udrv_nvme_qpair_depth(const struct udrv_nvme_qpair *qp);
+uint16_t udrv_nvme_qpair_id(const struct udrv_nvme_qpair *qp);
+
+struct udrv_nvme_qpair_stats {
+	uint64_t submitted;   /* commands placed in the SQ */
+	uint64_t completed;   /* callbacks run */
+	uint64_t doorbells;   /* SQ tail doorbell MMIO writes */
+	uint64_t bad_cpls;    /* completions rejected (bad id, not in flight, ...) */
+	uint64_t timeouts;
+	uint64_t aborts_sent;
+	uint64_t resets;      /* times the queues were re-created after a reset */
+};
+void udrv_nvme_qpair_stats(const struct udrv_nvme_qpair *qp, struct udrv_nvme_qpair_stats *st);
+
+/* --- I/O commands ------------------------------------------------------
+ * nlb is a count of logical blocks (>= 1). Reads and writes larger than the
+ * controller's transfer limit are split into several commands; the callback
+ * runs once, after all of them, with the first error status. */
+#define UDRV_NVME_IO_FUA (1u << 0) /* Force Unit Access (write, read, compare) */
+
+int udrv_nvme_read(struct udrv_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
+		   uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+int udrv_nvme_write(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		    uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+int udrv_nvme_compare(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		      uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+/* Vectored: the iovecs' lengths add up to nlb blocks, at most the transfer
+ * limit (no split; -EINVAL beyond it). Without SGL support every element but
+ * the first must start on a 4 KiB page and every one but the last must end on
+ * one (PRP rules); -EINVAL otherwise. */
+int udrv_nvme_readv(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov, int iovcnt,
+		    uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+int udrv_nvme_writev(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov, int iovcnt,
+		     uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+int udrv_nvme_flush(struct udrv_nvme_qpair *qp, uint32_t nsid, udrv_nvme_cb cb, void *arg);
+/* nlb at most 65536. */
+int udrv_nvme_write_zeroes(struct udrv_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint32_t nlb,
+			   uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+
+struct udrv_nvme_range {
+	uint64_t lba;
+	uint32_t nlb;
+};
+/* Dataset Management with the Deallocate attribute; n ranges, at most
+ * udrv_nvme_qpair_max_dsm_ranges(qp). */
+int udrv_nvme_deallocate(struct udrv_nvme_qpair *qp, uint32_t nsid,
+			 const struct udrv_nvme_range *ranges, unsigned n, udrv_nvme_cb cb, void *arg);
+unsigned udrv_nvme_qpair_max_dsm_ranges(const struct udrv_nvme_qpair *qp);
+
+/* I/O passthrough on a qpair: buf/len as for udrv_nvme_admin_cmd, at most
+ * the transfer limit. The driver does not check the command's LBAs. */
+int udrv_nvme_io_raw(struct udrv_nvme_qpair *qp, const struct udrv_nvme_cmd *cmd, void *buf,
+		     size_t len, udrv_nvme_cb cb, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

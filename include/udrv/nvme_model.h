@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udrv NVMe controller model: a software NVMe controller behind the runtime's
+ * device-model backend (<udrv/model.h>), for tests, benchmarks and
+ * `udrv-nvme -d model`. It implements bring-up (CAP/VS/CC/CSTS/AQA/ASQ/ACQ),
+ * the admin commands udrv uses (identify, features, queue create/delete, log
+ * pages, Doorbell Buffer Config, Abort) and NVM I/O (read, write, compare,
+ * flush, write zeroes, deallocate) on in-memory namespaces, with PRPs and
+ * SGLs. In null mode it moves no data. Faults can be injected.
+ *
+ * The model is a polled controller: with shadow doorbells on, it reads the
+ * shadow doorbells each poll and sets EventIdx so the driver never needs to
+ * write an MMIO doorbell for I/O queues.
+ *
+ * Thread safety: udrv_nvme_model_inject/clear/stats may be called from any
+ * thread while the model runs on its runtime thread.
+ */
+#ifndef UDRV_NVME_MODEL_H
+#define UDRV_NVME_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <udrv/dev.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct udrv_nvme_model;
+
+enum udrv_nvme_model_flags {
+	UDRV_NVME_MODEL_NULL = 1u << 0,         /* move no data (benchmarks) */
+	UDRV_NVME_MODEL_NO_SGL = 1u << 1,       /* do not offer SGLs */
+	UDRV_NVME_MODEL_NO_SHADOW_DB = 1u << 2, /* do not offer Doorbell Buffer Config */
+	UDRV_NVME_MODEL_NO_MDTS = 1u << 3,      /* MDTS = 0: no transfer limit */
+};
+
+struct udrv_nvme_model_opts {
+	size_t size;                /* sizeof(struct udrv_nvme_model_opts) */
+	const char *name;           /* device name (log prefix); NULL: "nvme-model" */
+	const char *serial;         /* NULL: "UDRVMODEL0001" */
+	uint32_t namespaces;        /* 0: 1; at most 16 */
+	uint32_t lba_size;          /* 512..65536, power of two; 0: 512 */
+	uint64_t blocks;            /* per namespace; 0: 32768 */
+	uint32_t max_queue_entries; /* CAP.MQES + 1; 0: 1024 */
+	uint32_t max_io_queues;     /* 0: 64; at most 1024 */
+	uint8_t mdts;               /* 2^mdts 4 KiB pages; 0: 5 (128 KiB) */
+	uint32_t flags;             /* enum udrv_nvme_model_flags */
+};
+
+/* Create a model and open it as a device. model may be NULL. Close with
+ * udrv_dev_close(dev), which frees the model. */
+int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_dev **dev,
+			 struct udrv_nvme_model **model);
+
+/* Parse a device spec of the form model[:opt[,opt...]] with opts null,
+ * ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow. Returns 1 and
+ * opens the model if spec names a model, 0 if it does not (a BDF), -EINVAL
+ * (logged) if it is malformed. */
+int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
+			      struct udrv_nvme_model **model);
+
+enum udrv_nvme_model_fault_kind {
+	UDRV_NVME_MODEL_FAULT_STATUS = 1,  /* complete with .status, do not execute */
+	UDRV_NVME_MODEL_FAULT_DELAY,       /* complete .delay_us late (Abort can take it) */
+	UDRV_NVME_MODEL_FAULT_LOSE_CPL,    /* execute, never post the completion */
+	UDRV_NVME_MODEL_FAULT_CID_RANGE,   /* post it with a command id of 0x0fff */
+	UDRV_NVME_MODEL_FAULT_DUP_CID,     /* post the completion twice */
+	UDRV_NVME_MODEL_FAULT_STALE_PHASE, /* post it with the previous pass's phase tag */
+	UDRV_NVME_MODEL_FAULT_CFS,         /* set CSTS.CFS and stop, at the next poll */
+	UDRV_NVME_MODEL_FAULT_GONE,        /* all registers read as ones (surprise removal) */
+};
+
+#define UDRV_NVME_MODEL_ANY_IOQ 0xffffu
+struct udrv_nvme_model_fault {
+	size_t size;          /* sizeof(struct udrv_nvme_model_fault) */
+	enum udrv_nvme_model_fault_kind kind;
+	uint16_t sqid;        /* UDRV_NVME_MODEL_ANY_IOQ: any I/O queue; 0: admin */
+	int opcode;           /* -1: any */
+	uint32_t skip;        /* matching commands to let through first */
+	uint32_t count;       /* commands affected; 0: 1 */
+	uint16_t status;      /* STATUS: SCT << 8 | SC */
+	uint32_t delay_us;    /* DELAY */
+};
+
+/* Arm a fault (up to 8 at once). -ENOSPC when full, -EINVAL if malformed. */
+int udrv_nvme_model_inject(struct udrv_nvme_model *m, const struct udrv_nvme_model_fault *f);
+/* Disarm every fault. */
+void udrv_nvme_model_clear_faults(struct udrv_nvme_model *m);
+
+struct udrv_nvme_model_stats {
+	uint64_t admin_cmds, io_cmds;
+	uint64_t faults_fired;
+	uint64_t enables;          /* CC.EN 0 -> 1 transitions */
+	uint64_t mmio_sq_doorbells;/* I/O SQ tail changes seen through MMIO */
+	uint64_t shadow_sq_doorbells; /* ... through the shadow doorbell buffer */
+};
+void udrv_nvme_model_stats(struct udrv_nvme_model *m, struct udrv_nvme_model_stats *st);
+
+/* The backing store of namespace nsid (NULL in null mode), for tests that
+ * check what reached the "media". */
+uint8_t *udrv_nvme_model_ns_data(struct udrv_nvme_model *m, uint32_t nsid, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
