@@ -11,6 +11,7 @@
 #include <udrv/mmio.h>
 #include <udrv/model.h>
 #include <udrv/nvme.h>
+#include <udrv/net.h>
 
 #define UDRV_VERSION_MAJOR 0
 #define UDRV_VERSION_MINOR 1

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* udrv-net fwd: port A <-> port B, or back out of one port with MACs swapped. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+static uint64_t forward(struct app_port *in, struct app_port *out, bool swap, uint64_t *dropped)
+{
+	struct udrv_pkt *pkts[BURST];
+	uint16_t n = udrv_net_rx_burst(in->rxq, pkts, BURST), took;
+
+	if (!n)
+		return 0;
+	if (swap) {
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t *d = udrv_pkt_data(pkts[i]), tmp[6];
+
+			if (pkts[i]->data_len < 12)
+				continue;
+			memcpy(tmp, d, 6);
+			memcpy(d, d + 6, 6);
+			memcpy(d + 6, tmp, 6);
+		}
+	}
+	took = udrv_net_tx_burst(out->txq, pkts, n);
+	if (took < n) {
+		udrv_pkt_free_bulk(pkts + took, (unsigned)(n - took));
+		*dropped += n - took;
+	}
+	return took;
+}
+
+int mode_fwd(const struct app_opts *o)
+{
+	struct app_port ports[MAX_PORTS];
+	bool two = o->ndev == 2;
+	uint64_t fwd = 0, dropped = 0, iter = 0;
+	struct live live;
+	double t0, end;
+	int rc = 0;
+
+	if (app_open_port(&ports[0], o->dev[0], o->promisc))
+		return 1;
+	if (two && app_open_port(&ports[1], o->dev[1], o->promisc)) {
+		app_close_port(&ports[0]);
+		return 1;
+	}
+	live_init(&live, "fwd");
+	t0 = app_now();
+	end = o->seconds ? t0 + o->seconds : 0;
+	while (!app_stop) {
+		if (two) {
+			fwd += forward(&ports[0], &ports[1], false, &dropped);
+			fwd += forward(&ports[1], &ports[0], false, &dropped);
+		} else {
+			fwd += forward(&ports[0], &ports[0], true, &dropped);
+		}
+		if ((++iter & 255) == 0) {
+			if (end && app_now() >= end)
+				break;
+			if (live_due(&live) && (!app_check_port(&ports[0]) ||
+						(two && !app_check_port(&ports[1]))))
+				break;
+			live_tick(&live, fwd, 0);
+		}
+	}
+	{
+		double el = app_now() - t0, pps = el > 0 ? (double)fwd / el : 0;
+
+		if (o->json)
+			printf("{\"mode\":\"fwd\",\"packets\":%llu,\"pps\":%.0f,\"dropped\":%llu,"
+			       "\"seconds\":%.3f}\n", (unsigned long long)fwd, pps,
+			       (unsigned long long)dropped, el);
+		else
+			printf("fwd: %llu packets forwarded (%.0f pps), %llu dropped (tx full)\n",
+			       (unsigned long long)fwd, pps, (unsigned long long)dropped);
+	}
+	if (two)
+		app_close_port(&ports[1]);
+	app_close_port(&ports[0]);
+	return rc;
+}

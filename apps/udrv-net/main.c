@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* udrv-net: packet generator, receiver, forwarder and ping responder on udrv ports. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <udrv/net_model.h>
+
+#include "app.h"
+
+volatile sig_atomic_t app_stop;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: udrv-net MODE -d DEV [options]\n"
+"\n"
+"DEV is a PCI address bound to vfio-pci (virtio-net 1af4:1041 or 82574L 8086:10d3),\n"
+"or 'model' for the in-process virtio-net model, which loops every frame sent back\n"
+"to its receive queue (runs anywhere; set UDRV_MEM=anon without hugepages).\n"
+"\n"
+"modes:\n"
+"  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--json]\n"
+"         send valid Ethernet/IPv4/UDP frames (checksums correct), a live rate each second,\n"
+"         then packets, pps and Gbit/s. JSON keys: packets, pps, gbps.\n"
+"  rx     -d DEV [-t SECONDS] [--json]\n"
+"         count frames and check the checksums of pktgen's frames. JSON keys: packets, pps, bad.\n"
+"  fwd    -d DEV [-d DEV2] [-t SECONDS] [--json]\n"
+"         forward every frame between two ports, or back out of one with the MACs swapped.\n"
+"  echo   -d DEV --ip ADDR [-t SECONDS]\n"
+"         answer ARP and ICMP echo requests for ADDR.\n"
+"\n"
+"options:\n"
+"  -d, --dev DEV        port (twice for fwd)\n"
+"  -t, --time SECONDS   run this long (default: until Ctrl-C; pktgen: or --count)\n"
+"  -n, --count N        pktgen: frames to send\n"
+"  -s, --size BYTES     pktgen: frame size including the FCS, 64-1518 (default 64)\n"
+"      --dst-mac MAC    pktgen: destination (default ff:ff:ff:ff:ff:ff)\n"
+"      --src-ip A       pktgen: source address (default 169.254.0.1)\n"
+"      --dst-ip A       pktgen: destination address (default 169.254.0.2)\n"
+"  -r, --rate PPS       pktgen: frames per second (default: as fast as possible)\n"
+"      --ip ADDR        echo: the address to answer for\n"
+"      --promisc        put the port(s) in promiscuous mode\n"
+"      --json           one JSON object on stdout at the end\n"
+"  -h, --help\n"
+"\n"
+"examples:\n"
+"  UDRV_MEM=anon udrv-net pktgen -d model --count 1000000 --json\n"
+"  udrv-net pktgen -d 0000:00:03.0 -t 10 --size 64 --dst-mac 52:54:00:12:34:57\n"
+"  udrv-net echo -d 0000:00:04.0 --ip 169.254.10.2 -t 30\n");
+}
+
+double app_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void live_init(struct live *l, const char *what)
+{
+	l->t0 = l->last = app_now();
+	l->last_count = 0;
+	l->what = what;
+}
+
+bool live_due(const struct live *l)
+{
+	return app_now() - l->last >= 1.0;
+}
+
+void live_tick(struct live *l, uint64_t count, unsigned size)
+{
+	double t = app_now(), dt = t - l->last;
+
+	if (dt < 1.0)
+		return;
+	double pps = (double)(count - l->last_count) / dt;
+
+	fprintf(stderr, "%6.1fs  %s %12.0f pps  %7.3f Gbit/s  total %llu\n", t - l->t0, l->what,
+		pps, size ? pps * size * 8 / 1e9 : 0.0, (unsigned long long)count);
+	l->last = t;
+	l->last_count = count;
+}
+
+int app_open_port(struct app_port *ap, const char *name, bool promisc)
+{
+	struct udrv_net_port_opts po = { .size = sizeof(po), .promisc = promisc };
+	int rc;
+
+	memset(ap, 0, sizeof(*ap));
+	ap->name = name;
+	if (!strcmp(name, "model")) {
+		rc = udrv_net_model_open(NULL, &ap->model);
+		if (rc) {
+			fprintf(stderr, "udrv-net: cannot open the virtio-net model: %s\n",
+				strerror(-rc));
+			return rc;
+		}
+		rc = udrv_net_open_dev(ap->model, &po, &ap->port);
+	} else {
+		rc = udrv_net_open(name, &po, &ap->port);
+	}
+	if (rc) {
+		/* The library logged what failed and how to fix it. */
+		fprintf(stderr, "udrv-net: cannot open port %s: %s\n", name, strerror(-rc));
+		if (ap->model)
+			udrv_dev_close(ap->model);
+		return rc;
+	}
+	if (promisc && udrv_net_promisc_set(ap->port, true) == -ENOTSUP)
+		fprintf(stderr, "udrv-net: %s has no promiscuous mode; continuing without\n", name);
+	ap->rxq = udrv_net_rxq(ap->port, 0);
+	ap->txq = udrv_net_txq(ap->port, 0);
+	ap->pool = udrv_net_port_pool(ap->port);
+	udrv_net_mac_get(ap->port, ap->mac);
+	return 0;
+}
+
+void app_close_port(struct app_port *ap)
+{
+	if (!ap->port)
+		return;
+	udrv_net_close(ap->port);
+	if (ap->model)
+		udrv_dev_close(ap->model);
+	ap->port = NULL;
+}
+
+bool app_check_port(struct app_port *ap)
+{
+	int rc = udrv_net_status(ap->port);
+
+	if (rc == -EIO) {
+		fprintf(stderr, "udrv-net: port %s failed (see the log above); resetting it\n",
+			ap->name);
+		rc = udrv_net_reset(ap->port);
+		if (rc)
+			fprintf(stderr, "udrv-net: reset of %s failed: %s\n", ap->name, strerror(-rc));
+	} else if (rc) {
+		fprintf(stderr, "udrv-net: port %s: %s\n", ap->name,
+			rc == -ENODEV ? "the device is gone (removed)" : strerror(-rc));
+	}
+	return rc == 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	app_stop = 1;
+}
+
+static int bad_arg(const char *what, const char *val)
+{
+	fprintf(stderr, "udrv-net: invalid %s '%s' (see udrv-net --help)\n", what, val);
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end || *s == '-' ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_DSTMAC = 256, O_JSON, O_IP, O_SRCIP, O_DSTIP, O_PROMISC };
+	static const struct option lopts[] = {
+		{ "dev", required_argument, NULL, 'd' },  { "time", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' }, { "size", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },  { "dst-mac", required_argument, NULL, O_DSTMAC },
+		{ "json", no_argument, NULL, O_JSON },     { "ip", required_argument, NULL, O_IP },
+		{ "src-ip", required_argument, NULL, O_SRCIP },
+		{ "dst-ip", required_argument, NULL, O_DSTIP },
+		{ "promisc", no_argument, NULL, O_PROMISC }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct app_opts o = { .size = 64 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t v;
+	char *end;
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	o.mode = argv[1];
+	inet_pton(AF_INET, "169.254.0.1", &o.src_ip);
+	inet_pton(AF_INET, "169.254.0.2", &o.dst_ip);
+	memset(o.dst_mac, 0xff, 6);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "d:t:n:s:r:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (o.ndev == MAX_PORTS)
+				return bad_arg("-d (at most two ports)", optarg);
+			o.dev[o.ndev++] = optarg;
+			break;
+		case 't':
+			o.seconds = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.seconds > 0))
+				return bad_arg("duration", optarg);
+			break;
+		case 'n':
+			if (parse_u64(optarg, &o.count) || !o.count)
+				return bad_arg("count", optarg);
+			break;
+		case 's':
+			if (parse_u64(optarg, &v) || v < 64 || v > 1518)
+				return bad_arg("frame size (64-1518 bytes with FCS)", optarg);
+			o.size = (unsigned)v;
+			break;
+		case 'r':
+			if (parse_u64(optarg, &o.rate) || !o.rate)
+				return bad_arg("rate", optarg);
+			break;
+		case O_DSTMAC:
+			if (udrv_net_mac_parse(optarg, o.dst_mac))
+				return bad_arg("MAC (form 52:54:00:12:34:56)", optarg);
+			o.dst_mac_set = true;
+			break;
+		case O_IP:
+			if (inet_pton(AF_INET, optarg, &o.ip) != 1)
+				return bad_arg("IPv4 address", optarg);
+			break;
+		case O_SRCIP:
+			if (inet_pton(AF_INET, optarg, &o.src_ip) != 1)
+				return bad_arg("IPv4 address", optarg);
+			break;
+		case O_DSTIP:
+			if (inet_pton(AF_INET, optarg, &o.dst_ip) != 1)
+				return bad_arg("IPv4 address", optarg);
+			break;
+		case O_JSON:
+			o.json = true;
+			break;
+		case O_PROMISC:
+			o.promisc = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_arg("argument", argv[optind]);
+	if (!o.ndev) {
+		fprintf(stderr, "udrv-net: -d DEV is required (a PCI address or 'model'; see --help)\n");
+		return 2;
+	}
+	if (o.ndev > 1 && strcmp(o.mode, "fwd")) {
+		fprintf(stderr, "udrv-net: only fwd takes two ports\n");
+		return 2;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!strcmp(o.mode, "pktgen")) {
+		if (o.count && o.seconds) {
+			fprintf(stderr, "udrv-net: pktgen takes --count or -t, not both\n");
+			return 2;
+		}
+		return mode_pktgen(&o);
+	}
+	if (!strcmp(o.mode, "rx"))
+		return mode_rx(&o);
+	if (!strcmp(o.mode, "fwd"))
+		return mode_fwd(&o);
+	if (!strcmp(o.mode, "echo")) {
+		if (!o.ip) {
+			fprintf(stderr, "udrv-net: echo needs --ip ADDR (the address to answer for)\n");
+			return 2;
+		}
+		return mode_echo(&o);
+	}
+	fprintf(stderr, "udrv-net: unknown mode '%s': pktgen, rx, fwd or echo (see --help)\n",
+		o.mode);
+	return 2;
+}
