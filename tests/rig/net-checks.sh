@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # udrv-net against kernel-driven peers, inside the rig (TAP output). Run:
 #   tests/rig/udrv-rig run --build BUILD --virtio 1 --e1000e 1 --peer virtio \
-#       -- bench/net/rig-net-check.sh
+#       -- tests/rig/net-checks.sh
 # For each udrv port (virtio-net, e1000e), with the first peer port on the same hub:
 #   pktgen sends N frames: the peer's counters and tcpdump see N valid UDP frames;
 #   frames sent from the peer (to a static neighbour entry) are counted by udrv-net rx

@@ -10,9 +10,9 @@
 #   4. a blkdebug read error on one LBA surfaces as an error status for that
 #      request while the other requests of the pass succeed;
 #   5. perf with -c 2 (two cores, two queue pairs).
-# Prints TAP. Belongs with tests/rig; kept here until the rig owner wires it.
+# Prints TAP. The rig suite runs it as rig-nvme (tests/rig/meson.build).
 #
-# usage: bench/nvme/rig-checks.sh [BUILD_DIR]        (exit 77: rig unavailable)
+# usage: tests/rig/nvme-checks.sh [BUILD_DIR]        (exit 77: rig unavailable)
 set -eu
 SEED=77 LBA=1000 COUNT=4096 BAD_LBA=40960
 
@@ -107,7 +107,7 @@ rc=0
 	--nvme "size=64M,lba=512,ns=2,serial=RIGCHK0,image=$work/a.img" \
 	--nvme size=32M,lba=4096,serial=RIGCHK1 \
 	--nvme "size=64M,lba=512,serial=RIGCHK2,blkdebug=$work/bd.ini" \
-	-- "$here/rig-checks.sh" --guest "$BUILD" || rc=$?
+	-- "$here/nvme-checks.sh" --guest "$BUILD" || rc=$?
 [ $rc -eq 77 ] && exit 77
 # 7-8. the backing image, read on the host, holds the pattern
 dd if="$work/a.img" of="$work/range" bs=512 skip=$LBA count=$COUNT 2>/dev/null
