@@ -46,7 +46,7 @@ done
 # Only the peers have interfaces (udrv's ports are on vfio-pci): start their
 # link negotiation now, it overlaps with the rest of the setup.
 for n in /sys/class/net/eth*; do [ -e "$n" ] && ip link set "${n##*/}" up; done
-. /out/guest.conf # RIG_RUN, RIG_SRC, RIG_HUGEPAGES
+. /out/guest.conf # RIG_RUN, RIG_SRC, RIG_BUILD, RIG_CWD, RIG_HUGEPAGES
 mount9p host /host ro,cache=loose || fail "cannot mount the host's / share"
 tp host9p
 
@@ -57,9 +57,21 @@ mount -t devpts devpts $h/dev/pts
 mount -t tmpfs tmpfs $h/dev/shm
 mount -t proc proc $h/proc
 mount -t sysfs sysfs $h/sys
+# Fresh tmpfs on /run, /tmp and /var/tmp; the caller's source, build and
+# working directories, when they live under one of them (a CI clone in /tmp),
+# are bound back in from the host's tree.
 for d in /run /tmp /var/tmp; do
+	mkdir -p /orig$d
+	mount -o bind $h$d /orig$d || fail "cannot keep the host's $d"
 	mount -t tmpfs -o mode=1777 tmpfs $h$d || fail "cannot mount tmpfs on $d"
+	for p in "$RIG_SRC" "$RIG_BUILD" "$RIG_CWD"; do
+		case $p in
+		$d/*) mkdir -p "$h$p" && mount -o bind "/orig$p" "$h$p" ||
+			fail "cannot bind $p into the guest" ;;
+		esac
+	done
 done
+mkdir -p "$h$RIG_RUN" 2>/dev/null
 mount -o bind /out "$h$RIG_RUN" || fail "cannot mount the run share at $RIG_RUN"
 tp mounts
 
