@@ -38,6 +38,8 @@
 #include <udrv/mem.h>
 #include <udrv/pool.h>
 
+#include "pool_internal.h"
+
 #define CACHE_LINE 64
 #define DEFAULT_ALIGN 64
 #define DEFAULT_CACHE_MAX 256
@@ -61,8 +63,10 @@ struct udrv_pool {
 	/* Read-mostly, used by every get/put. */
 	uint8_t *base;
 	size_t stride;      /* elem_size rounded up to the alignment */
-	unsigned stride_shift; /* log2(stride) when it is a power of two, else 0 */
 	size_t bytes;       /* count * stride */
+	/* stride = odd << shift: the membership test (elem_index) without a division. */
+	unsigned shift;
+	uint64_t odd_inv;   /* odd^-1 modulo 2^64 */
 	uint32_t count;
 	uint32_t cache_size; /* 0: no per-thread caches */
 	uint32_t burst;      /* elements moved between cache and ring at once */
@@ -334,23 +338,39 @@ static inline struct pool_cache *cache_get(struct udrv_pool *pool)
 
 /* --- elements ------------------------------------------------------------- */
 
+/*
+ * Which element obj is, or -1: the safety check of every put, so it must be
+ * cheap. With stride = odd * 2^shift and inv = odd^-1 modulo 2^64, the
+ * offset is a multiple of the stride iff rotr(off * inv, shift) <=
+ * UINT64_MAX / stride, and that value is then the quotient (Hacker's Delight,
+ * 2nd ed., 10-17, "test for zero remainder", the test compilers emit for
+ * x % C == 0). Since count * stride fits in 64 bits, "below count" covers
+ * both "a multiple" and "inside the pool": a subtraction, a multiply, a
+ * rotate and one compare, no division. A power-of-two stride is odd = 1.
+ */
+static inline uint64_t rotr64(uint64_t x, unsigned k)
+{
+	return (x >> k) | (x << ((64 - k) & 63));
+}
+
+static inline uint64_t elem_index_raw(const struct udrv_pool *pool, const void *obj)
+{
+	return rotr64(((uint64_t)(uintptr_t)obj - (uintptr_t)pool->base) * pool->odd_inv,
+		      pool->shift);
+}
+
+static inline long elem_index(const struct udrv_pool *pool, const void *obj)
+{
+	uint64_t q = elem_index_raw(pool, obj);
+
+	return __builtin_expect(q < pool->count, 1) ? (long)q : -1;
+}
+
 long udrv_pool_index(const struct udrv_pool *pool, const void *obj)
 {
-	uintptr_t off;
-
 	if (!pool)
 		return -1;
-	off = (uintptr_t)obj - (uintptr_t)pool->base;
-	if (off >= pool->bytes)
-		return -1;
-	if (pool->stride_shift) {
-		if (off & (pool->stride - 1))
-			return -1;
-		return (long)(off >> pool->stride_shift);
-	}
-	if (off % pool->stride)
-		return -1;
-	return (long)(off / pool->stride);
+	return elem_index(pool, obj);
 }
 
 void *udrv_pool_elem(const struct udrv_pool *pool, uint32_t index)
@@ -365,17 +385,46 @@ size_t udrv_pool_elem_size(const struct udrv_pool *pool)
 	return pool ? pool->stride : 0;
 }
 
-static bool check_elem(struct udrv_pool *pool, const void *obj)
+static void bad_elem(const struct udrv_pool *pool, const void *obj)
 {
-	if (__builtin_expect(udrv_pool_index(pool, obj) >= 0, 1))
-		return true;
-	if (!pool)
-		return false;
 	udrv_log(UDRV_LOG_ERROR, NULL,
 		 "pool %s: put of %p, which is not an element of this pool (elements are "
 		 "%p + k * %zu, k < %u); ignored", pool_name(pool), obj, (void *)pool->base,
 		 pool->stride, pool->count);
+}
+
+static inline bool check_elem(struct udrv_pool *pool, const void *obj)
+{
+	if (__builtin_expect(pool != NULL && elem_index(pool, obj) >= 0, 1))
+		return true;
+	if (pool)
+		bad_elem(pool, obj);
 	return false;
+}
+
+/* Whether every one of objs is an element: the bulk put's fast path checks
+ * them all with one branch (a bad one is rare and then found one by one). */
+static inline bool all_elems(const struct udrv_pool *pool, void *const *objs, unsigned n)
+{
+	const uint64_t base = (uintptr_t)pool->base, inv = pool->odd_inv;
+	const unsigned shift = pool->shift;
+	uint64_t max0 = 0, max1 = 0;
+	unsigned i;
+
+	/* The largest index must be below count; two chains run in parallel. */
+	for (i = 0; i + 1 < n; i += 2) {
+		uint64_t q0 = rotr64(((uint64_t)(uintptr_t)objs[i] - base) * inv, shift);
+		uint64_t q1 = rotr64(((uint64_t)(uintptr_t)objs[i + 1] - base) * inv, shift);
+
+		max0 = q0 > max0 ? q0 : max0;
+		max1 = q1 > max1 ? q1 : max1;
+	}
+	if (i < n) {
+		uint64_t q0 = rotr64(((uint64_t)(uintptr_t)objs[i] - base) * inv, shift);
+
+		max0 = q0 > max0 ? q0 : max0;
+	}
+	return (max0 > max1 ? max0 : max1) < pool->count;
 }
 
 /* --- get / put ------------------------------------------------------------ */
@@ -526,10 +575,41 @@ void udrv_pool_put_bulk(struct udrv_pool *pool, void *const *objs, unsigned n)
 	}
 	len = atomic_load_explicit(&c->len, memory_order_relaxed);
 	len = cache_make_room(pool, c, len, n);
-	for (i = 0; i < n; i++)
-		if (check_elem(pool, objs[i]))
-			c->objs[len++] = objs[i];
+	if (__builtin_expect(all_elems(pool, objs, n), 1)) {
+		memcpy(c->objs + len, objs, n * sizeof(objs[0]));
+		len += n;
+	} else {
+		for (i = 0; i < n; i++)
+			if (check_elem(pool, objs[i]))
+				c->objs[len++] = objs[i];
+	}
 	atomic_store_explicit(&c->len, len, memory_order_relaxed);
+}
+
+/*
+ * Internal, for drivers (declared in drivers/net/port.h, not exported): put
+ * all n elements if every one belongs to pool, else put none and return 0,
+ * silently. A driver returning buffers it has tracked itself uses this to
+ * learn "all from this pool" from the membership check put does anyway,
+ * instead of comparing each buffer's pool first.
+ */
+unsigned udrvi_pool_put_bulk_all(struct udrv_pool *pool, void *const *objs, unsigned n)
+{
+	struct pool_cache *c;
+	unsigned len;
+
+	if (n == 0 || !pool || !objs || !all_elems(pool, objs, n))
+		return 0;
+	c = cache_get(pool);
+	if (!c || n > pool->cache_size) {
+		ring_put(pool, objs, n);
+		return n;
+	}
+	len = atomic_load_explicit(&c->len, memory_order_relaxed);
+	len = cache_make_room(pool, c, len, n);
+	memcpy(c->objs + len, objs, n * sizeof(objs[0]));
+	atomic_store_explicit(&c->len, len + n, memory_order_relaxed);
+	return n;
 }
 
 uint32_t udrv_pool_available(const struct udrv_pool *pool)
@@ -547,6 +627,18 @@ uint32_t udrv_pool_available(const struct udrv_pool *pool)
 }
 
 /* --- create / destroy ----------------------------------------------------- */
+
+/* d^-1 modulo 2^64 for odd d, by Newton's iteration x <- x (2 - d x): d is
+ * its own inverse modulo 2^3, and each step doubles the correct low bits
+ * (3, 6, 12, 24, 48, 96). */
+static uint64_t odd_inverse(uint64_t d)
+{
+	uint64_t x = d;
+
+	for (int i = 0; i < 5; i++)
+		x *= 2 - d * x;
+	return x;
+}
 
 static int bad_opt(const char *name, const char *fmt, size_t v)
 {
@@ -628,8 +720,8 @@ int udrv_pool_create(const struct udrv_pool_opts *opts, struct udrv_pool **out)
 	snprintf(pool->name, sizeof(pool->name), "%s", o.name ? o.name : "unnamed");
 	pool->count = o.count;
 	pool->stride = (o.elem_size + o.align - 1) & ~(o.align - 1);
-	if ((pool->stride & (pool->stride - 1)) == 0)
-		pool->stride_shift = (unsigned)__builtin_ctzl(pool->stride);
+	pool->shift = (unsigned)__builtin_ctzll(pool->stride);
+	pool->odd_inv = odd_inverse(pool->stride >> pool->shift);
 	pool->bytes = pool->stride * o.count;
 	pool->cache_size = o.cache_size;
 	pool->burst = o.cache_size / 2 ? o.cache_size / 2 : 1;

@@ -41,6 +41,8 @@ struct app_opts {
 extern volatile sig_atomic_t app_stop;
 
 int app_open_port(struct app_port *ap, const char *name, bool promisc);
+/* The same with rx buffers from pool (the caller's; NULL: the port's own). */
+int app_open_port_pool(struct app_port *ap, const char *name, bool promisc, struct udrv_pool *pool);
 void app_close_port(struct app_port *ap);
 /* Once a second: a device that failed is reset once per failure; a device
  * that is gone (or cannot be reset) ends the run. Returns false to stop. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* udrv-net fwd: port A <-> port B, or back out of one port with MACs swapped. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,13 +38,29 @@ int mode_fwd(const struct app_opts *o)
 	bool two = o->ndev == 2;
 	uint64_t fwd = 0, dropped = 0, iter = 0;
 	struct live live;
+	struct udrv_pool *pool = NULL;
 	double t0, end;
 	int rc = 0;
 
-	if (app_open_port(&ports[0], o->dev[0], o->promisc))
+	/* Two ports share one pool: each transmits the other's buffers, so with
+	 * a pool per port, closing one would leave its buffers in flight on
+	 * the other (and that one's close would free them into a pool gone). */
+	if (two) {
+		struct udrv_net_pool_opts pl = { .size = sizeof(pl), .name = "fwd", .count = 16384 };
+
+		rc = udrv_net_pool_create(&pl, &pool);
+		if (rc) {
+			fprintf(stderr, "udrv-net: cannot create the packet pool: %s\n", strerror(-rc));
+			return 1;
+		}
+	}
+	if (app_open_port_pool(&ports[0], o->dev[0], o->promisc, pool)) {
+		udrv_pool_destroy(pool);
 		return 1;
-	if (two && app_open_port(&ports[1], o->dev[1], o->promisc)) {
+	}
+	if (two && app_open_port_pool(&ports[1], o->dev[1], o->promisc, pool)) {
 		app_close_port(&ports[0]);
+		udrv_pool_destroy(pool);
 		return 1;
 	}
 	live_init(&live, "fwd");
@@ -79,5 +96,6 @@ int mode_fwd(const struct app_opts *o)
 	if (two)
 		app_close_port(&ports[1]);
 	app_close_port(&ports[0]);
+	udrv_pool_destroy(pool);
 	return rc;
 }

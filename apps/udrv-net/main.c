@@ -90,7 +90,12 @@ void live_tick(struct live *l, uint64_t count, unsigned size)
 
 int app_open_port(struct app_port *ap, const char *name, bool promisc)
 {
-	struct udrv_net_port_opts po = { .size = sizeof(po), .promisc = promisc };
+	return app_open_port_pool(ap, name, promisc, NULL);
+}
+
+int app_open_port_pool(struct app_port *ap, const char *name, bool promisc, struct udrv_pool *pool)
+{
+	struct udrv_net_port_opts po = { .size = sizeof(po), .promisc = promisc, .pool = pool };
 	int rc;
 
 	memset(ap, 0, sizeof(*ap));

@@ -29,6 +29,7 @@ int mode_pktgen(const struct app_opts *o)
 	struct app_port ap;
 	struct live live;
 	uint64_t sent = 0, rx = 0, bad = 0, iter = 0;
+	unsigned pend = 0; /* built, not yet taken by the port */
 	double t0, end, elapsed;
 	int rc;
 
@@ -65,24 +66,33 @@ int mode_pktgen(const struct app_opts *o)
 			if (allowed < n)
 				n = (unsigned)allowed;
 		}
-		if (udrv_pkt_alloc_bulk(ap.pool, pkts, n) != n) {
-			udrv_net_tx_reclaim(ap.txq);
-			drain_rx(&ap, &rx, &bad);
-			continue;
-		}
-		for (unsigned i = 0; i < n; i++) {
-			uint8_t *d = udrv_pkt_data(pkts[i]);
+		/* Frames the port did not take last time wait in pkts[0..pend)
+		 * (in sequence order); only the rest of the burst is built. */
+		if (pend < n) {
+			unsigned add = n - pend;
 
-			memcpy(d, tmpl, spec.frame_len);
-			frame_set_seq(d, (uint32_t)(sent + i));
-			pkts[i]->data_len = spec.frame_len;
-			pkts[i]->pkt_len = spec.frame_len;
+			if (udrv_pkt_alloc_bulk(ap.pool, pkts + pend, add) != add) {
+				udrv_net_tx_reclaim(ap.txq);
+				drain_rx(&ap, &rx, &bad);
+				continue;
+			}
+			for (unsigned i = pend; i < n; i++) {
+				uint8_t *d = udrv_pkt_data(pkts[i]);
+
+				memcpy(d, tmpl, spec.frame_len);
+				frame_set_seq(d, (uint32_t)(sent + i));
+				pkts[i]->data_len = spec.frame_len;
+				pkts[i]->pkt_len = spec.frame_len;
+			}
+			pend = n;
 		}
 		took = udrv_net_tx_burst(ap.txq, pkts, (uint16_t)n);
-		if (took < n)
-			udrv_pkt_free_bulk(pkts + took, n - took);
 		sent += took;
+		pend -= took;
+		if (pend && took)
+			memmove(pkts, pkts + took, pend * sizeof(pkts[0]));
 	}
+	udrv_pkt_free_bulk(pkts, pend);
 	elapsed = app_now() - t0;
 	/* Give looped-back frames a moment to arrive, then count them. */
 	for (double t = app_now(); app_now() - t < 0.2;)

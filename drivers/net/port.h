@@ -14,6 +14,7 @@
 #include <udrv/dev.h>
 #include <udrv/log.h>
 #include <udrv/net.h>
+#include "pool_internal.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))

@@ -9,6 +9,11 @@
 #   in promiscuous mode;
 #   ping from the peer to udrv-net echo loses nothing;
 #   fwd (one port, MACs swapped) sends back every frame the peer sends.
+# With --fwd2 it checks two-port forwarding instead, across two QEMU hubs:
+#   tests/rig/udrv-rig run --build BUILD --virtio 1 --virtio 1:hub=1 --peer virtio \
+#       --peer virtio:hub=1 -- tests/rig/net-checks.sh --fwd2
+# the first peer (hub 0) reaches only udrv port A, the second (hub 1) only port B;
+# udrv-net fwd -d A -d B must carry every frame across, each way, and nothing loops.
 set -u
 [[ -n ${UDRV_RIG:-} ]] || { echo "run me inside the rig (tests/rig/udrv-rig run ... -- $0)" >&2; exit 77; }
 B=$UDRV_RIG_BUILD/apps/udrv-net/udrv-net
@@ -21,6 +26,41 @@ not_ok() { t=$((t + 1)); failed=$((failed + 1)); echo "not ok $t - $*"; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 stat() { cat "/sys/class/net/$P/statistics/$1"; }
 [[ -n $P ]] || { echo "1..0 # SKIP no peer port (add --peer virtio)"; exit 0; }
+
+if [[ ${1:-} == --fwd2 ]]; then
+	read -r A Bp _ <<<"$(echo ${UDRV_RIG_VIRTIO:-} ${UDRV_RIG_E1000E:-})"
+	read -r P1 P2 _ <<<"${UDRV_RIG_PEER_IFACES:-}"
+	read -r M1 M2 _ <<<"${UDRV_RIG_PEER_MACS:-}"
+	[[ -n $Bp && -n $P2 ]] || { echo "1..0 # SKIP needs two udrv ports and two peers"; exit 0; }
+	pstat() { cat "/sys/class/net/$1/statistics/$2"; }
+	echo "1..3"
+	# Each peer reaches the other's MAC through a host route of its own
+	# (both peers live in this one guest, in one subnet).
+	ip route replace 10.99.9.2/32 dev "$P1"
+	ip neigh replace 10.99.9.2 lladdr "$M2" dev "$P1" nud permanent
+	ip route replace 10.99.9.1/32 dev "$P2"
+	ip neigh replace 10.99.9.1 lladdr "$M1" dev "$P2" nud permanent
+	"$B" fwd -d "$A" -d "$Bp" -t 12 --promisc --json >/tmp/fwd2 2>/tmp/fwd2.err &
+	fp=$!
+	sleep 3
+	r1=$(pstat "$P1" rx_packets) r2=$(pstat "$P2" rx_packets)
+	for ((i = 0; i < 200; i++)); do echo "a2b $i" >/dev/udp/10.99.9.2/9; done
+	sleep 1
+	a2b=$(($(pstat "$P2" rx_packets) - r2)) back1=$(($(pstat "$P1" rx_packets) - r1))
+	r1=$(pstat "$P1" rx_packets) r2=$(pstat "$P2" rx_packets)
+	for ((i = 0; i < 200; i++)); do echo "b2a $i" >/dev/udp/10.99.9.1/9; done
+	sleep 1
+	b2a=$(($(pstat "$P1" rx_packets) - r1)) back2=$(($(pstat "$P2" rx_packets) - r2))
+	wait "$fp"
+	check "fwd A->B: the hub-1 peer received $a2b of 200 frames the hub-0 peer sent" \
+		test "$a2b" -ge 200 -a "$a2b" -le 210
+	check "fwd B->A: the hub-0 peer received $b2a of 200 frames the hub-1 peer sent" \
+		test "$b2a" -ge 200 -a "$b2a" -le 210
+	# A frame looping between the ports would come back to its sender.
+	check "no loop: senders got back $back1 and $back2 frames ($(cat /tmp/fwd2) $(tail -2 /tmp/fwd2.err | tr '\n' ' '))" \
+		test "$back1" -le 10 -a "$back2" -le 10 -a -s /tmp/fwd2
+	exit $((failed > 0))
+fi
 
 ports=()
 for d in ${UDRV_RIG_VIRTIO:-} ${UDRV_RIG_E1000E:-}; do ports+=("$d"); done

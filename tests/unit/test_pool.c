@@ -172,6 +172,108 @@ static void pool_elements__distinct_aligned_indexed(void **state)
 	}
 }
 
+/* The membership test multiplies by the inverse of the stride's odd part
+ * instead of dividing: every byte offset across a few elements, for strides
+ * with odd parts 1, 3, 35 (a packet buffer's 2240 = 35 * 64), 4095 and
+ * 1000001, must give exactly the division's answer. */
+static void pool_index__every_offset_matches_division(void **state)
+{
+	const struct { size_t elem, align; } shapes[] = {
+		{ 64, 64 }, { 192, 64 }, { 2240, 64 }, { 3, 1 }, { 4095, 1 }, { 1000001, 1 },
+		{ 100, 4 }, { 2176, 128 },
+	};
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		const uint32_t count = 5;
+		struct udrv_pool *p = make_pool("div", shapes[k].elem, count, shapes[k].align, 1);
+		const size_t stride = udrv_pool_elem_size(p);
+		const char *base = udrv_pool_elem(p, 0);
+		/* Well past the end and (a few strides) before the start. */
+		const size_t span = stride * (count + 2);
+		size_t step = stride > 5000 ? 7 : 1;
+
+		for (size_t off = 0; off < span; off += step) {
+			long want = off % stride || off / stride >= count ? -1 : (long)(off / stride);
+
+			if (udrv_pool_index(p, base + off) != want)
+				fail_msg("stride %zu offset %zu: index %ld, expected %ld", stride, off,
+					 udrv_pool_index(p, base + off), want);
+		}
+		/* Every element itself, when the walk above strides over it. */
+		for (uint32_t i = 0; i < count; i++)
+			assert_int_equal(udrv_pool_index(p, base + i * stride), i);
+		for (size_t back = 1; back <= 3 * stride; back += step)
+			assert_int_equal(udrv_pool_index(p, base - back), -1);
+		udrv_pool_destroy(p);
+	}
+}
+
+/* The bulk put checks a whole burst with one branch; a bad pointer anywhere
+ * in it (first, middle, last) is still refused and logged, and every good
+ * one goes in, with the cache and without it (a burst larger than it). */
+static void pool_put_bulk__bad_element_anywhere_refused(void **state)
+{
+	const uint32_t cache_sizes[] = { 64, 4 };
+
+	(void)state;
+	for (unsigned c = 0; c < 2; c++) {
+		struct udrv_pool *p = make_pool("bulkbad", 2240, 64, 64, cache_sizes[c]);
+		const size_t stride = udrv_pool_elem_size(p);
+
+		log_reset();
+		for (unsigned where = 0; where < 3; where++) {
+			const void *bads[] = { (char *)udrv_pool_elem(p, 0) + stride / 2,
+					       (char *)udrv_pool_elem(p, 0) - stride,
+					       (char *)udrv_pool_elem(p, 63) + stride };
+			for (unsigned b = 0; b < 3; b++) {
+				void *burst[9];
+				unsigned pos = where == 0 ? 0 : where == 1 ? 4 : 8, before;
+
+				assert_int_equal(udrv_pool_get_bulk(p, burst, 8), 8);
+				memmove(burst + pos + 1, burst + pos, (8 - pos) * sizeof(burst[0]));
+				burst[pos] = (void *)bads[b];
+				before = log_errors;
+				udrv_pool_put_bulk(p, burst, 9);
+				expect_logged(before, "bulkbad", "not an element");
+				assert_int_equal(udrv_pool_available(p), 64);
+			}
+		}
+		/* The pool is intact: exactly its own 64 elements come out. */
+		put_all(p, take_all(p, 64), 64);
+		udrv_pool_destroy(p);
+	}
+}
+
+/* Internal (lib/pool.c, for drivers/net): all or nothing, never logged. */
+unsigned udrvi_pool_put_bulk_all(struct udrv_pool *pool, void *const *objs, unsigned n);
+
+static void pool_put_bulk_all__foreign_element_puts_none_silently(void **state)
+{
+	struct udrv_pool *p = make_pool("all", 2240, 64, 64, 16);
+	struct udrv_pool *q = make_pool("allq", 2240, 64, 64, 16);
+	void *burst[40];
+	unsigned before;
+
+	(void)state;
+	log_reset();
+	for (unsigned n = 8; n <= 40; n += 32) { /* through the cache, then past it */
+		assert_int_equal(udrv_pool_get_bulk(p, burst, n - 1), n - 1);
+		burst[n - 1] = udrv_pool_get(q); /* the last one is foreign */
+		before = log_errors;
+		assert_int_equal(udrvi_pool_put_bulk_all(p, burst, n), 0);
+		assert_int_equal(log_errors, before);
+		assert_int_equal(udrv_pool_available(p), 64 - (n - 1));
+		udrv_pool_put(q, burst[n - 1]);
+		burst[n - 1] = udrv_pool_get(p);
+		assert_int_equal(udrvi_pool_put_bulk_all(p, burst, n), n);
+		assert_int_equal(udrv_pool_available(p), 64);
+	}
+	put_all(p, take_all(p, 64), 64);
+	udrv_pool_destroy(q);
+	udrv_pool_destroy(p);
+}
+
 static void pool_elements__have_valid_distinct_iovas(void **state)
 {
 	struct udrv_pool *p = make_pool("iova", 1500, 512, 0, 0);
@@ -650,6 +752,9 @@ int main(void)
 		cmocka_unit_test(pool_get_put__round_trip),
 		cmocka_unit_test(pool_elements__distinct_aligned_indexed),
 		cmocka_unit_test(pool_elements__have_valid_distinct_iovas),
+		cmocka_unit_test(pool_index__every_offset_matches_division),
+		cmocka_unit_test(pool_put_bulk__bad_element_anywhere_refused),
+		cmocka_unit_test(pool_put_bulk_all__foreign_element_puts_none_silently),
 		cmocka_unit_test(pool_get__exhaustion_returns_null),
 		cmocka_unit_test(pool_get_bulk__all_or_nothing),
 		cmocka_unit_test(pool_put__not_an_element_is_logged_and_ignored),

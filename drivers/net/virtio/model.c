@@ -417,19 +417,22 @@ static long scatter(struct vmodel *m, struct mvq *q, uint16_t d, const uint8_t *
 	return done == len ? (long)done : -2;
 }
 
-static void deliver(struct vmodel *m, struct mvq *rq, const uint8_t *frame, size_t len)
+/* Returns true if the frame was placed (counted in rx_frames by the caller
+ * once the used index that covers it is published, so that a reader of the
+ * statistics never sees a frame the driver cannot see yet). */
+static bool deliver(struct vmodel *m, struct mvq *rq, const uint8_t *frame, size_t len)
 {
 	uint16_t idx, head;
 	long r;
 
 	if (!rq->enabled || !rq->mapped) {
 		m->st.rx_no_buf++;
-		return;
+		return false;
 	}
 	idx = le16toh(__atomic_load_n(&rq->avail->idx, __ATOMIC_ACQUIRE));
 	if (idx == rq->last_avail) {
 		m->st.rx_no_buf++;
-		return;
+		return false;
 	}
 	head = le16toh(rq->avail->ring[rq->last_avail & (rq->size - 1)]);
 	rq->last_avail++;
@@ -437,15 +440,15 @@ static void deliver(struct vmodel *m, struct mvq *rq, const uint8_t *frame, size
 	if (r == -1) {
 		m->st.bad_desc++;
 		set_needs_reset(m, "bad rx descriptor chain");
-		return;
+		return false;
 	}
 	if (r == -2) { /* buffer too small: drop the frame, keep the buffer posted */
 		rq->last_avail--;
 		m->st.rx_no_buf++;
-		return;
+		return false;
 	}
 	push_used(m, rq, head, (uint32_t)len);
-	m->st.rx_frames++;
+	return true;
 }
 
 /* 5.1.6.2.1: with CSUM, a NEEDS_CSUM packet gets the checksum of
@@ -496,7 +499,7 @@ static bool process_tx(struct vmodel *m, uint16_t pair)
 {
 	struct mvq *tq = &m->vq[2 * pair + 1], *rq = &m->vq[2 * pair];
 	uint16_t idx, wd, rx_used_before = rq->used_idx;
-	unsigned n = 0;
+	unsigned n = 0, placed = 0;
 
 	if (!tq->mapped)
 		return false;
@@ -523,7 +526,7 @@ static bool process_tx(struct vmodel *m, uint16_t pair)
 		((struct virtio_net_hdr *)m->frame)->num_buffers = htole16(1);
 		if (negotiated(m, VIRTIO_NET_F_GUEST_CSUM))
 			((struct virtio_net_hdr *)m->frame)->flags = VIRTIO_NET_HDR_F_DATA_VALID;
-		deliver(m, rq, m->frame, (size_t)len);
+		placed += deliver(m, rq, m->frame, (size_t)len);
 		push_used(m, tq, head, 0);
 		n++;
 	}
@@ -535,6 +538,7 @@ static bool process_tx(struct vmodel *m, uint16_t pair)
 		publish_used(tq);
 		if (rq->used_idx != rx_used_before)
 			publish_used(rq);
+		m->st.rx_frames += placed;
 	}
 	set_avail_event(m, tq);
 	if (rq->mapped)

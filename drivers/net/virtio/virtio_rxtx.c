@@ -176,26 +176,21 @@ static void free_done(struct udrv_pkt **done, unsigned k, struct udrv_pool *pool
 		udrvi_pkt_free_bulk(done, k);
 }
 
-/* Take back what the device has sent; free the packets in bulk. */
-static unsigned tx_reclaim(struct vnet_txq *q)
+/* Take back what the device has sent, checking every used entry, and free
+ * the packets in bulk: the general case (completions out of ring order, mixed
+ * pools, chains). */
+static unsigned tx_reclaim_slow(struct vnet_txq *q, unsigned pending)
 {
 	struct udrvi_vq *vq = &q->vq;
 	const volatile struct vring_used_elem *const used = vq->used->ring;
 	struct udrv_pkt **const bufs = vq->bufs;
 	const uint32_t size = vq->size;
 	const unsigned mask = vq->mask;
-	unsigned last = vq->last_used, k = 0, total = 0;
+	unsigned last = vq->last_used, k = 0, total = 0, i;
 	struct udrv_pkt *done[64];
 	struct udrv_pool *pool = NULL;
 	bool mixed = false;
-	int pending = udrvi_vq_used_pending(vq), i;
 
-	if (unlikely(pending < 0)) {
-		udrvi_vnet_fail(q->vp, vq, "a used index beyond the buffers in flight",
-				le16toh(vq->used->idx), 0);
-		udrvi_stat_add(&q->base.st.errors, 1);
-		return 0;
-	}
 	for (i = 0; i < pending; i++) {
 		const volatile struct vring_used_elem *e = &used[last & mask];
 		uint32_t id = le32toh(e->id), len = le32toh(e->len);
@@ -212,6 +207,7 @@ static unsigned tx_reclaim(struct vnet_txq *q)
 			break;
 		}
 		bufs[id] = NULL;
+		vq->ooo |= id != (last & mask);
 		last++;
 		if (unlikely(p->pool != pool || p->next)) {
 			mixed |= pool != NULL || p->next;
@@ -229,9 +225,75 @@ static unsigned tx_reclaim(struct vnet_txq *q)
 	vq->last_used = (uint16_t)last;
 	vq->inflight = (uint16_t)(vq->inflight - i);
 	vq->nfree = (uint16_t)(vq->nfree + i);
+	if (vq->inflight == 0)
+		vq->ooo = false; /* every descriptor is free: in order again */
 	if (k)
 		free_done(done, k, pool, mixed);
 	return total + k;
+}
+
+/*
+ * The usual case, and the fast path: the device completes in ring order
+ * (QEMU, vhost and the model do). While it always has (!vq->ooo), the
+ * descriptors in flight are exactly the ring slots from last_used on, each
+ * with its packet in bufs[] at the same index as its used entry, and posted
+ * packets are never chains (tx_burst linearizes them). Each used entry is
+ * still checked: its id must be that slot, its length within what was
+ * posted. QEMU, vhost and the model return tx buffers with length 0, so
+ * "id == slot, len == 0" is the one test of the usual case. The checked run
+ * goes back to its pool straight from bufs[] (one bulk put per ring wrap, no
+ * copy); the pool's own membership check tells whether they all came from
+ * that pool. Anything else (out of order, mixed pools, a lie) is left to
+ * tx_reclaim_slow, which also reports a lie.
+ */
+static unsigned tx_reclaim(struct vnet_txq *q)
+{
+	struct udrvi_vq *vq = &q->vq;
+	const volatile struct vring_used_elem *const used = vq->used->ring;
+	struct udrv_pkt **const bufs = vq->bufs;
+	const unsigned start = vq->last_used, mask = vq->mask, size = vq->size;
+	int pending = udrvi_vq_used_pending(vq);
+	unsigned done = 0;
+
+	if (unlikely(pending < 0)) {
+		udrvi_vnet_fail(q->vp, vq, "a used index beyond the buffers in flight",
+				le16toh(vq->used->idx), 0);
+		udrvi_stat_add(&q->base.st.errors, 1);
+		return 0;
+	}
+	if (unlikely(vq->ooo))
+		return tx_reclaim_slow(q, (unsigned)pending);
+	while (done < (unsigned)pending) {
+		const unsigned first = (start + done) & mask;
+		const unsigned want = (unsigned)pending - done < size - first ?
+				      (unsigned)pending - done : size - first;
+		unsigned j;
+
+		for (j = first; j < first + want; j++) {
+			const uint32_t id = le32toh(used[j].id), len = le32toh(used[j].len);
+			const struct udrv_pkt *p;
+
+			if (unlikely((id ^ j) | len) &&
+			    (id != j || !(p = bufs[j]) || len > (uint32_t)p->data_len + VNET_HDR_LEN))
+				break;
+		}
+		/* (bufs[first] is in flight by the invariant above; checked all
+		 * the same, as a NULL among the rest fails the pool's check.) */
+		if (j == first || !bufs[first] ||
+		    !udrvi_pool_put_bulk_all(bufs[first]->pool, (void *const *)&bufs[first],
+					     j - first))
+			break;
+		memset(&bufs[first], 0, (j - first) * sizeof(bufs[0]));
+		done += j - first;
+		if (j < first + want)
+			break;
+	}
+	vq->last_used = (uint16_t)(start + done);
+	vq->inflight = (uint16_t)(vq->inflight - done);
+	vq->nfree = (uint16_t)(vq->nfree + done);
+	if (unlikely(done < (unsigned)pending))
+		return done + tx_reclaim_slow(q, (unsigned)pending - done);
+	return done;
 }
 
 unsigned udrvi_vnet_tx_reclaim(struct udrv_net_txq *bq)
@@ -280,14 +342,85 @@ static struct udrv_pkt *tx_linearize(struct udrv_pkt *p)
 	return lin;
 }
 
+/* The unusual packet, out of line: a chain or too little headroom (copied
+ * into one buffer), checksum offload. Returns the packet to post, or NULL if
+ * it was taken and dropped. */
+static struct udrv_pkt *tx_prepare_slow(struct vnet_txq *q, struct udrv_pkt *p)
+{
+	struct virtio_net_hdr *h;
+
+	if (p->next != NULL || p->data_off < VNET_HDR_LEN) {
+		struct udrv_pkt *lin = tx_linearize(p);
+
+		if (!lin) {
+			/* Does not fit one buffer, or no buffer to copy it into. */
+			udrv_pkt_free(p);
+			return NULL;
+		}
+		p = lin;
+	}
+	p->nb_segs = 1;
+	h = (struct virtio_net_hdr *)((uint8_t *)udrv_pkt_data(p) - VNET_HDR_LEN);
+	memset(h, 0, sizeof(*h));
+	if ((p->ol_flags & (UDRV_PKT_TX_UDP_CSUM | UDRV_PKT_TX_TCP_CSUM)) && q->csum)
+		tx_csum_hdr(h, p);
+	return p;
+}
+
+#define TX_SLOW_FLAGS (UDRV_PKT_TX_UDP_CSUM | UDRV_PKT_TX_TCP_CSUM)
+
+/* Post up to n packets from descriptor aidx on, in ring order. With busy
+ * (the device completed out of order) each descriptor is checked to be free;
+ * without it the caller has bounded n by the free count, which then are the
+ * next n in ring order. Returns how many of pkts were taken. */
+static inline __attribute__((always_inline)) unsigned
+tx_post(struct vnet_txq *q, struct udrv_pkt **pkts, unsigned n, unsigned *aidxp, uint64_t *bytesp,
+	uint64_t *errorsp, const bool busy)
+{
+	struct udrvi_vq *vq = &q->vq;
+	const unsigned mask = vq->mask;
+	struct vring_desc *const desc = vq->desc;
+	struct udrv_pkt **const bufs = vq->bufs;
+	unsigned i, aidx = *aidxp;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < n; i++) {
+		struct udrv_pkt *p = pkts[i];
+		const unsigned id = aidx & mask;
+		uint8_t *h;
+
+		if (busy && unlikely(bufs[id] != NULL))
+			break; /* the device holds this one (completed out of order): wait */
+		if (unlikely(p->next != NULL || p->data_off < VNET_HDR_LEN ||
+			     (p->ol_flags & TX_SLOW_FLAGS))) {
+			p = tx_prepare_slow(q, p);
+			if (!p) {
+				(*errorsp)++;
+				continue;
+			}
+			pkts[i] = p;
+		} else {
+			/* The device header goes into the headroom: one descriptor. */
+			h = (uint8_t *)udrv_pkt_data(p) - VNET_HDR_LEN;
+			memset(h, 0, VNET_HDR_LEN);
+		}
+		/* flags stay 0 and the avail slot already names this descriptor. */
+		desc[id].addr = htole64(udrv_pkt_data_iova(p) - VNET_HDR_LEN);
+		desc[id].len = htole32((uint32_t)p->data_len + VNET_HDR_LEN);
+		bufs[id] = p;
+		bytes += p->data_len;
+		aidx++;
+	}
+	*aidxp = aidx;
+	*bytesp = bytes;
+	return i;
+}
+
 uint16_t udrvi_vnet_tx_burst(struct udrv_net_txq *bq, struct udrv_pkt **pkts, uint16_t n)
 {
 	struct vnet_txq *q = container_of(bq, struct vnet_txq, base);
 	struct udrvi_vq *vq = &q->vq;
 	const uint16_t old = vq->avail_idx;
-	const unsigned mask = vq->mask;
-	struct vring_desc *const desc = vq->desc;
-	struct udrv_pkt **const bufs = vq->bufs;
 	uint64_t bytes = 0, errors = 0;
 	unsigned i, aidx = old;
 
@@ -295,38 +428,11 @@ uint16_t udrvi_vnet_tx_burst(struct udrv_net_txq *bq, struct udrv_pkt **pkts, ui
 		return 0;
 	if (vq->nfree < q->free_thresh || vq->nfree < n)
 		tx_reclaim(q);
-	for (i = 0; i < n; i++) {
-		struct udrv_pkt *p = pkts[i];
-		const unsigned id = aidx & mask;
-		struct virtio_net_hdr *h;
-
-		if (unlikely(bufs[id] != NULL))
-			break; /* ring full (or the device holds this one: in order, wait) */
-		if (unlikely(p->nb_segs != 1 || p->data_off < VNET_HDR_LEN)) {
-			struct udrv_pkt *lin = p->data_off >= VNET_HDR_LEN && !p->next ? p :
-					       tx_linearize(p);
-
-			if (!lin) {
-				/* Taken and dropped: does not fit one buffer, or
-				 * no buffer to copy it into. */
-				udrv_pkt_free(p);
-				errors++;
-				continue;
-			}
-			pkts[i] = p = lin;
-			p->nb_segs = 1;
-		}
-		/* The device header goes into the headroom: one descriptor. */
-		h = (struct virtio_net_hdr *)((uint8_t *)udrv_pkt_data(p) - VNET_HDR_LEN);
-		memset(h, 0, sizeof(*h));
-		if (unlikely(p->ol_flags & (UDRV_PKT_TX_UDP_CSUM | UDRV_PKT_TX_TCP_CSUM)) && q->csum)
-			tx_csum_hdr(h, p);
-		/* flags stay 0 and the avail slot already names this descriptor. */
-		desc[id].addr = htole64(udrv_pkt_data_iova(p) - VNET_HDR_LEN);
-		desc[id].len = htole32((uint32_t)p->data_len + VNET_HDR_LEN);
-		bufs[id] = p;
-		bytes += p->data_len;
-		aidx++;
+	if (likely(!vq->ooo)) {
+		/* In order: the free descriptors are the next nfree in ring order. */
+		i = tx_post(q, pkts, n < vq->nfree ? n : vq->nfree, &aidx, &bytes, &errors, false);
+	} else {
+		i = tx_post(q, pkts, n, &aidx, &bytes, &errors, true);
 	}
 	if ((uint16_t)aidx != old) {
 		uint16_t sent = (uint16_t)(aidx - old);

@@ -54,6 +54,7 @@ void udrvi_vq_reinit(struct udrvi_vq *vq, bool event_idx)
 	vq->avail_idx = 0;
 	vq->last_used = 0;
 	vq->inflight = 0;
+	vq->ooo = false;
 	vq->event_idx = event_idx;
 	vq->notify = NULL;
 	/* Slot s names descriptor s, for good (see virtqueue.h). */

@@ -26,6 +26,9 @@ struct udrvi_vq {
 	uint16_t nfree;        /* descriptors not in flight */
 	uint16_t qidx;         /* virtqueue index (notify value) */
 	bool event_idx;
+	/* The device completed out of ring order since the queue was last
+	 * empty: free descriptors may not follow avail_idx contiguously. */
+	bool ooo;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	volatile struct vring_used *used;

@@ -494,6 +494,51 @@ static void reclaim__every_tx_buffer_returns_to_pool(void **state)
 	close_port(&c);
 }
 
+/* tx reclaim frees a run of completions straight from its bookkeeping when
+ * they come from one pool; packets of two pools, interleaved in runs of odd
+ * lengths across many ring wraps, must each go back to their own pool. */
+static void reclaim__packets_of_two_pools_return_to_their_own(void **state)
+{
+	struct udrv_net_pool_opts pl = { .size = sizeof(pl), .name = "other", .count = 512 };
+	struct udrv_pkt *tx[32], *rx[64];
+	struct udrv_pool *other;
+	unsigned sent = 0, recvd = 0, run = 0;
+	uint64_t deadline = now_ms() + 20000;
+	struct ctx c;
+
+	(void)state;
+	open_port(&c, NULL, NULL);
+	assert_int_equal(udrv_net_pool_create(&pl, &other), 0);
+	while (recvd < 3000) {
+		if (sent < 3000 && sent - recvd + 32 <= 128) {
+			for (unsigned i = 0; i < 32; i++, run++) {
+				/* runs of 1, 2, ... 6 packets from each pool in turn */
+				struct udrv_pool *from = (run / 7) % 2 ? other : c.pool;
+
+				tx[i] = make_frame(from, sent + i, 60);
+			}
+			assert_int_equal(udrv_net_tx_burst(c.txq, tx, 32), 32);
+			sent += 32;
+		}
+		unsigned got = udrv_net_rx_burst(c.rxq, rx, 64);
+
+		for (unsigned i = 0; i < got; i++)
+			assert_int_equal(frame_seq(rx[i]), recvd + i);
+		udrv_pkt_free_bulk(rx, got);
+		recvd += got;
+		if (!got)
+			sched_yield();
+		assert_true(now_ms() < deadline);
+	}
+	while (udrv_net_tx_reclaim(c.txq) || udrv_pool_available(other) != 512) {
+		assert_true(now_ms() < deadline);
+		sched_yield();
+	}
+	assert_int_equal(udrv_pool_available(other), 512);
+	udrv_pool_destroy(other);
+	close_port(&c);
+}
+
 static void counters__match_traffic_and_reset(void **state)
 {
 	struct udrv_net_qstats rq, tq;
@@ -791,6 +836,7 @@ int main(void)
 		cmocka_unit_test(tx__chain_larger_than_a_buffer_is_dropped_and_counted),
 		cmocka_unit_test(offload__udp_checksum_computed_by_device_and_rx_marked_good),
 		cmocka_unit_test(reclaim__every_tx_buffer_returns_to_pool),
+		cmocka_unit_test(reclaim__packets_of_two_pools_return_to_their_own),
 		cmocka_unit_test(counters__match_traffic_and_reset),
 		cmocka_unit_test(bad_used__rx_id_out_of_range),
 		cmocka_unit_test(bad_used__rx_id_not_in_flight),
