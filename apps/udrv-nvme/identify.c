@@ -74,7 +74,8 @@ static void print_text(struct app *a, const struct udrv_nvme_ctrl_info *in)
 	printf("  shadow doorbells  %s\n",
 	       in->shadow_db ? (in->shadow_db_used ? "yes, used" : "yes") : "no");
 	if (in->cmb_bytes)
-		printf("  CMB               %llu bytes\n", (unsigned long long)in->cmb_bytes);
+		printf("  CMB               %llu MiB (%llu bytes; reported, not used)\n",
+		       (unsigned long long)(in->cmb_bytes >> 20), (unsigned long long)in->cmb_bytes);
 	else
 		printf("  CMB               none\n");
 	printf("  CAP.TO            %u ms\n", in->timeout_ms);

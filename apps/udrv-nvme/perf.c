@@ -465,13 +465,20 @@ int cmd_perf(int argc, char **argv)
 		printf(", \"cores\": [");
 		for (unsigned i = 0; i < p->ncores; i++) {
 			const struct hist *h = &p->w[i].h;
+			struct udrv_nvme_qpair_stats st = { 0 };
 
+			if (p->w[i].qp)
+				udrv_nvme_qpair_stats(p->w[i].qp, &st);
 			errors += p->w[i].errors;
 			printf("%s{\"core\": %u, \"cpu\": %d, \"iops\": %.0f, \"mibps\": %.2f, "
 			       "\"latency_us\": ", i ? ", " : "", i, p->w[i].cpu, (double)h->n / secs,
 			       (double)h->n / secs * (double)p->io_size / (1 << 20));
 			print_lat_json(h);
-			printf("}");
+			/* Whole run, warm-up and drain included: MMIO SQ doorbell
+			 * writes per command show what shadow doorbells saved. */
+			printf(", \"commands\": %llu, \"sq_doorbells\": %llu, \"cq_doorbells\": %llu}",
+			       (unsigned long long)st.submitted, (unsigned long long)st.doorbells,
+			       (unsigned long long)st.cq_doorbells);
 		}
 		printf("], \"errors\": %llu}\n", (unsigned long long)errors);
 	} else {

@@ -104,30 +104,86 @@ static inline void nvme_rw_sqe(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid,
 	sqe->cdw15 = 0;
 }
 
-/* A read/write/compare larger than the transfer limit, as several commands
- * that complete as one request. All or nothing: -EAGAIN if the queue cannot
- * take every piece now. */
-static int nvme_rw_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme_ns *ns,
-			 uint8_t *buf, uint64_t lba, uint32_t nlb, uint32_t io_flags,
-			 udrv_nvme_cb cb, void *arg)
+#define NVME_SPLIT_MAX 64u     /* commands per split request */
+#define NVME_SPLIT_IOV_MAX 256 /* iovec elements per command of a split */
+
+/* The next len bytes of an iovec array, from the cursor (*i, *off), as at
+ * most max elements in out[] (the first and last may be parts of an
+ * element). Returns the count, or -EINVAL if the iovecs end too early or
+ * more than max elements are needed. */
+static int nvme_iov_slice(const struct iovec *iov, int iovcnt, int *i, size_t *off,
+			  uint64_t len, struct iovec *out, int max)
+{
+	int n = 0;
+
+	while (len) {
+		size_t take;
+
+		if (*i >= iovcnt || n >= max)
+			return -EINVAL;
+		take = iov[*i].iov_len - *off;
+		if (take > len)
+			take = (size_t)len;
+		out[n].iov_base = (uint8_t *)iov[*i].iov_base + *off;
+		out[n].iov_len = take;
+		n++;
+		len -= take;
+		*off += take;
+		if (*off == iov[*i].iov_len) {
+			(*i)++;
+			*off = 0;
+		}
+	}
+	return n;
+}
+
+/* Data pointer of one command from iovecs: SGL when the controller has it
+ * and the qpair prefers it, there are several elements, or the data does
+ * not start on a dword (SGL has no alignment rules); else PRP, whose rules
+ * the elements must follow (4.3: dword-aligned start, pages in between). */
+static int nvme_map_iov(struct udrv_nvme_qpair *qp, struct nvme_req *req, struct nvme_sqe *sqe,
+			const struct iovec *iov, int iovcnt)
+{
+	bool sgl = qp->sgl_ok &&
+		   (qp->use_sgl || iovcnt > 1 || ((uintptr_t)iov[0].iov_base & 3u));
+
+	sqe->flags = sgl ? (uint8_t)NVME_SET(SQE_PSDT, NVME_PSDT_SGL_MPTR_CONTIG) : 0;
+	if (sgl)
+		return udrvi_nvme_sgl_build(iov, iovcnt, sqe, req->list, req->list_iova,
+					    qp->list_slot / sizeof(struct nvme_sgl_desc));
+	return udrvi_nvme_prp_build(iov, iovcnt, &sqe->prp1, &sqe->prp2, req->list,
+				    req->list_iova, qp->list_slot / 8);
+}
+
+/* A read/write/compare larger than the transfer limit, contiguous or
+ * vectored, as several commands of at most max_xfer bytes (whole blocks)
+ * that complete as one request: one callback, the first error status. A
+ * cut may fall inside an iovec element; each piece keeps the PRP rules if
+ * the whole did (the cut lies at the same page offset as the start). All
+ * or nothing: -EAGAIN if the queue cannot take every piece now. */
+static int nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme_ns *ns,
+		      const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+		      uint32_t io_flags, udrv_nvme_cb cb, void *arg)
 {
 	uint32_t chunk = qp->max_xfer >> ns->lba_shift;
 	uint32_t k, i, got = 0;
-	struct nvme_req *reqs[64] = { 0 };
-	struct nvme_sqe sqes[64];
+	struct nvme_req *reqs[NVME_SPLIT_MAX] = { 0 };
+	struct nvme_sqe sqes[NVME_SPLIT_MAX];
+	struct iovec sub[NVME_SPLIT_IOV_MAX];
+	size_t off = 0;
 	uint64_t now;
-	int rc = 0;
+	int rc = 0, cur = 0, n;
 
 	if (chunk > 65536)
 		chunk = 65536;
 	if (chunk == 0)
 		return -EINVAL;
 	k = (nlb + chunk - 1) / chunk;
-	if (k > 64 || k > qp->nreq) {
+	if (k > NVME_SPLIT_MAX || k > qp->nreq) {
 		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
 			 "request of %u blocks needs %u commands of at most %u bytes; the driver "
 			 "splits into at most %u: submit smaller requests",
-			 nlb, k, qp->max_xfer, qp->nreq < 64 ? qp->nreq : 64);
+			 nlb, k, qp->max_xfer, qp->nreq < NVME_SPLIT_MAX ? qp->nreq : NVME_SPLIT_MAX);
 		return -EINVAL;
 	}
 	if (k > nvme_sq_free(qp))
@@ -140,14 +196,15 @@ static int nvme_rw_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct n
 		}
 	}
 	for (i = 0; i < k; i++) {
-		uint32_t n = nlb - i * chunk < chunk ? nlb - i * chunk : chunk;
-		uint64_t off = (uint64_t)i * chunk << ns->lba_shift;
+		uint32_t nb = nlb - i * chunk < chunk ? nlb - i * chunk : chunk;
+		const void *first = cur < iovcnt ? (const uint8_t *)iov[cur].iov_base + off : NULL;
 
-		nvme_rw_sqe(&sqes[i], opc, ns->nsid, lba + (uint64_t)i * chunk, n, io_flags,
-			    qp->use_sgl);
-		rc = nvme_map_buf(qp, reqs[i], &sqes[i], buf + off, n << ns->lba_shift);
+		nvme_rw_sqe(&sqes[i], opc, ns->nsid, lba + (uint64_t)i * chunk, nb, io_flags, false);
+		n = nvme_iov_slice(iov, iovcnt, &cur, &off, (uint64_t)nb << ns->lba_shift, sub,
+				   NVME_SPLIT_IOV_MAX);
+		rc = n < 0 ? n : nvme_map_iov(qp, reqs[i], &sqes[i], sub, n);
 		if (rc < 0) {
-			rc = nvme_bad_buf(qp, buf + off);
+			rc = nvme_bad_buf(qp, first);
 			goto put_reqs;
 		}
 	}
@@ -245,9 +302,11 @@ static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, 
 		return rc;
 	bytes = (uint64_t)nlb << ns->lba_shift;
 	nvme_iova(qp, buf); /* prime the translation cache for the fast path */
-	if (bytes > qp->max_xfer)
-		return nvme_rw_split(qp, opc, ns, (uint8_t *)(uintptr_t)buf, lba, nlb, io_flags, cb,
-				     arg);
+	if (bytes > qp->max_xfer) {
+		struct iovec one = { .iov_base = (void *)(uintptr_t)buf, .iov_len = bytes };
+
+		return nvme_split(qp, opc, ns, &one, 1, lba, nlb, io_flags, cb, arg);
+	}
 	if (nvme_sq_free(qp) == 0)
 		return -EAGAIN;
 	req = udrvi_nvme_req_get(qp);
@@ -293,7 +352,6 @@ static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, cons
 	struct nvme_req *req;
 	struct nvme_sqe sqe;
 	uint64_t bytes, total = 0;
-	bool sgl;
 	int rc, i;
 
 	rc = nvme_enter(qp);
@@ -307,26 +365,21 @@ static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, cons
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
 	bytes = (uint64_t)nlb << ns->lba_shift;
-	if (total != bytes || bytes > qp->max_xfer) {
+	if (total != bytes) {
 		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
-			 "vectored request: the iovecs hold %llu bytes, %u blocks are %llu bytes, "
-			 "the limit per command is %u: make them agree and stay within the limit",
-			 (unsigned long long)total, nlb, (unsigned long long)bytes, qp->max_xfer);
+			 "vectored request: the iovecs hold %llu bytes, %u blocks are %llu bytes: "
+			 "make them agree", (unsigned long long)total, nlb, (unsigned long long)bytes);
 		return -EINVAL;
 	}
+	if (bytes > qp->max_xfer)
+		return nvme_split(qp, opc, ns, iov, iovcnt, lba, nlb, io_flags, cb, arg);
 	if (nvme_sq_free(qp) == 0)
 		return -EAGAIN;
 	req = udrvi_nvme_req_get(qp);
 	if (!req)
 		return -EAGAIN;
-	sgl = qp->sgl_ok && (qp->use_sgl || iovcnt > 1);
-	nvme_rw_sqe(&sqe, opc, nsid, lba, nlb, io_flags, sgl);
-	if (sgl)
-		rc = udrvi_nvme_sgl_build(iov, iovcnt, &sqe, req->list, req->list_iova,
-					  qp->list_slot / sizeof(struct nvme_sgl_desc));
-	else
-		rc = udrvi_nvme_prp_build(iov, iovcnt, &sqe.prp1, &sqe.prp2, req->list,
-					  req->list_iova, qp->list_slot / 8);
+	nvme_rw_sqe(&sqe, opc, nsid, lba, nlb, io_flags, false);
+	rc = nvme_map_iov(qp, req, &sqe, iov, iovcnt);
 	if (rc < 0) {
 		udrvi_nvme_req_put(qp, req);
 		return nvme_bad_buf(qp, iov[0].iov_base);

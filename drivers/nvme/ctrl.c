@@ -274,6 +274,25 @@ static void free_ctrl(struct udrv_nvme_ctrl *ctrl)
 	free(ctrl);
 }
 
+/* CMB size in bytes, 0 if none. Since NVMe 1.4 a controller that sets
+ * CAP.CMBS keeps CMBLOC and CMBSZ at 0 until the host sets CMBMSC.CRE
+ * (3.1.22; QEMU 7.2 does exactly this), so set CRE first. CMSE stays clear:
+ * the driver only reports the CMB, it never places queues or data there. */
+static uint64_t read_cmb_size(struct udrv_nvme_ctrl *ctrl)
+{
+	uint32_t cmbsz, msc;
+
+	if (NVME_GET(CAP_CMBS, ctrl->cap) && ctrl->bar_len >= NVME_REG_CMBMSC + 8) {
+		msc = nvme_rd32(ctrl, NVME_REG_CMBMSC);
+		if (msc != UINT32_MAX && !NVME_GET(CMBMSC_CRE, msc))
+			nvme_wr32(ctrl, NVME_REG_CMBMSC, msc | (uint32_t)NVME_SET(CMBMSC_CRE, 1u));
+	}
+	cmbsz = nvme_rd32(ctrl, NVME_REG_CMBSZ);
+	if (!cmbsz || cmbsz == UINT32_MAX)
+		return 0;
+	return (uint64_t)NVME_GET(CMBSZ_SZ, cmbsz) << (12 + 4 * NVME_GET(CMBSZ_SZU, cmbsz));
+}
+
 static void setup_shadow_db(struct udrv_nvme_ctrl *ctrl)
 {
 	if (!ctrl->info.shadow_db || (ctrl->opts.flags & UDRV_NVME_CTRL_NO_SHADOW_DB))
@@ -296,7 +315,6 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 	void *bar;
 	size_t bar_len;
 	uint32_t aqs, max_q;
-	uint64_t cmbsz;
 	int rc;
 
 	if (!dev || !out)
@@ -376,10 +394,7 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 		rc = -EIO;
 		goto free_ctrl;
 	}
-	cmbsz = nvme_rd32(ctrl, NVME_REG_CMBSZ);
-	if (cmbsz && cmbsz != UINT32_MAX)
-		ctrl->info.cmb_bytes = (uint64_t)NVME_GET(CMBSZ_SZ, cmbsz)
-				       << (12 + 4 * NVME_GET(CMBSZ_SZU, cmbsz));
+	ctrl->info.cmb_bytes = read_cmb_size(ctrl);
 	/* Doorbells for queue ids up to max_q must lie inside the BAR. */
 	max_q = (uint32_t)((bar_len - NVME_REG_DBS) / (2u * ctrl->info.doorbell_stride)) - 1u;
 	if (ctrl->opts.io_queues > max_q)

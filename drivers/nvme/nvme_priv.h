@@ -268,6 +268,7 @@ static inline void nvme_ring_cq(struct udrv_nvme_qpair *qp)
 	}
 	/* No ordering needed: the CQ entries were only read. */
 	*qp->cq_db = head;
+	qp->st.cq_doorbells++;
 }
 
 /* Place a filled SQE at the tail and account the request. */

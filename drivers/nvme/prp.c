@@ -40,6 +40,9 @@ int udrvi_nvme_prp_build(const struct iovec *iov, int iovcnt, uint64_t *prp1, ui
 			if (chunk > left)
 				chunk = (uint32_t)left;
 			if (first) {
+				/* PRP1 may have a page offset, but a dword-aligned one. */
+				if (iova & 3u)
+					return -EINVAL;
 				*prp1 = iova;
 				first = false;
 			} else {

@@ -37,6 +37,7 @@ enum nvme_reg {
 	NVME_REG_ACQ = 0x30,     /* Admin CQ Base Address, 64 bit */
 	NVME_REG_CMBLOC = 0x38,  /* Controller Memory Buffer Location */
 	NVME_REG_CMBSZ = 0x3c,   /* Controller Memory Buffer Size */
+	NVME_REG_CMBMSC = 0x50,  /* CMB Memory Space Control, 64 bit (1.4) */
 	NVME_REG_DBS = 0x1000,   /* first doorbell (SQ 0 tail) */
 };
 
@@ -105,6 +106,12 @@ enum nvme_reg {
 #define NVME_CMBSZ_SZU_MASK 0xfu
 #define NVME_CMBSZ_SZ_SHIFT 12
 #define NVME_CMBSZ_SZ_MASK 0xfffffu
+
+/* CMBMSC (NVMe 1.4, 3.1.22): CMBLOC and CMBSZ read 0 until CRE is set. */
+#define NVME_CMBMSC_CRE_SHIFT 0  /* Capabilities Registers Enabled */
+#define NVME_CMBMSC_CRE_MASK 0x1u
+#define NVME_CMBMSC_CMSE_SHIFT 1 /* Controller Memory Space Enable (not used) */
+#define NVME_CMBMSC_CMSE_MASK 0x1u
 
 #define NVME_PAGE_SHIFT 12 /* the driver always uses CC.MPS = 0: 4 KiB pages */
 #define NVME_PAGE_SIZE (1u << NVME_PAGE_SHIFT)

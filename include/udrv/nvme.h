@@ -232,6 +232,7 @@ struct udrv_nvme_qpair_stats {
 	uint64_t timeouts;
 	uint64_t aborts_sent;
 	uint64_t resets;      /* times the queues were re-created after a reset */
+	uint64_t cq_doorbells; /* CQ head doorbell MMIO writes */
 };
 void udrv_nvme_qpair_stats(const struct udrv_nvme_qpair *qp, struct udrv_nvme_qpair_stats *st);
 

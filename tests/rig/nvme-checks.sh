@@ -2,7 +2,8 @@
 # NVMe driver checks in the rig, against QEMU's emulated controller and the
 # guest kernel's nvme driver as independent peers (issue 4, "Rig"):
 #   1. identify reports what QEMU was given (serials, sizes, LBA sizes 512 and
-#      4096, two namespaces);
+#      4096, two namespaces, a 16 MiB controller memory buffer: QEMU 7.2's
+#      NVMe 1.4 CMB reads CMBSZ 0 until the driver sets CMBMSC.CRE);
 #   2. verify writes and reads back a range; afterwards the backing image,
 #      read on the host, holds the documented pattern;
 #   3. the data reads back identically through the guest kernel's nvme driver
@@ -41,7 +42,7 @@ if [ "${1:-}" = --guest ]; then
 	nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 	set -- $UDRV_RIG_NVME
 	a=$1 b=$2 c=$3
-	echo "1..8"
+	echo "1..9"
 	# 1. identify
 	ja=$("$B" identify -d "$a" --json || true) jb=$("$B" identify -d "$b" --json || true)
 	if echo "$ja" | grep -q '"serial": "RIGCHK0"' &&
@@ -51,6 +52,9 @@ if [ "${1:-}" = --guest ]; then
 	if echo "$jb" | grep -q '"serial": "RIGCHK1"' &&
 	   echo "$jb" | grep -q '"lba_size": 4096, "metadata_size": 0, "blocks": 8192'
 	then ok "identify: serial, 8192 x 4096 B"; else nok "identify $b: $jb"; fi
+	if echo "$jb" | grep -q '"cmb_bytes": 16777216' && echo "$ja" | grep -q '"cmb_bytes": 0'
+	then ok "identify: cmb_size_mb=16 reports a 16 MiB CMB, none without"
+	else nok "identify CMB: $(echo "$jb" | grep -o '"cmb_bytes": [0-9]*') / $(echo "$ja" | grep -o '"cmb_bytes": [0-9]*')"; fi
 	# 2. verify (the host checks the image afterwards)
 	if "$B" verify -d "$a" --lba $LBA --count $COUNT --seed $SEED >/dev/null
 	then ok "verify LBA $LBA+$COUNT"; else nok "verify LBA $LBA+$COUNT"; fi
@@ -105,16 +109,16 @@ printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%d"\n' $BAD_L
 rc=0
 "$src/tests/rig/udrv-rig" run --build "$BUILD" \
 	--nvme "size=64M,lba=512,ns=2,serial=RIGCHK0,image=$work/a.img" \
-	--nvme size=32M,lba=4096,serial=RIGCHK1 \
+	--nvme size=32M,lba=4096,serial=RIGCHK1,cmb=16 \
 	--nvme "size=64M,lba=512,serial=RIGCHK2,blkdebug=$work/bd.ini" \
 	-- "$here/nvme-checks.sh" --guest "$BUILD" || rc=$?
 [ $rc -eq 77 ] && exit 77
-# 7-8. the backing image, read on the host, holds the pattern
+# 8-9. the backing image, read on the host, holds the pattern
 dd if="$work/a.img" of="$work/range" bs=512 skip=$LBA count=$COUNT 2>/dev/null
 if [ "$("$0" --check "$work/range" $SEED $LBA $COUNT)" = OK ]
-then echo "ok 7 - host reads the pattern from the backing image"
-else echo "not ok 7 - host image check"; rc=1; fi
+then echo "ok 8 - host reads the pattern from the backing image"
+else echo "not ok 8 - host image check"; rc=1; fi
 if [ "$(od -v -An -tx1 -j $((LBA * 512 - 512)) -N 512 "$work/a.img" | tr -d ' 0\n')" = "" ]
-then echo "ok 8 - the block before the range is untouched"
-else echo "not ok 8 - data written before LBA $LBA"; rc=1; fi
+then echo "ok 9 - the block before the range is untouched"
+else echo "not ok 9 - data written before LBA $LBA"; rc=1; fi
 exit $rc

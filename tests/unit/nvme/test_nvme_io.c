@@ -215,6 +215,86 @@ static void io__mdts_split(void **state)
 	nt_close(&t);
 }
 
+/* Vectored requests beyond the transfer limit (8 KiB here) are split like
+ * contiguous ones, cutting inside iovec elements: with SGL (odd sizes and
+ * offsets) and with PRP (elements that follow the PRP rules). */
+static void io__iovec_split_beyond_mdts(void **state)
+{
+	struct udrv_nvme_model_opts mo = { .size = sizeof(mo), .mdts = 1 };
+	struct udrv_nvme_ctrl_opts co = { .size = sizeof(co), .flags = UDRV_NVME_CTRL_NO_SGL };
+	struct udrv_nvme_qpair_stats st;
+	struct nt t;
+	struct nt_done w = { 0 }, r = { 0 }, f = { 0 };
+	uint8_t *x = nt_dma(32768), *y = nt_dma(32768), *z = nt_dma(32768), *out = nt_dma(65536);
+	static uint8_t not_dma[4096];
+
+	(void)state;
+	/* SGL: 10000 + 20000 + 10960 bytes = 80 blocks = 5 commands. */
+	{
+		struct iovec iov[3] = { { x + 100, 10000 }, { y + 7, 20000 }, { z + 4000, 10960 } };
+		struct iovec back[2] = { { out + 1, 30000 }, { out + 40000, 10960 } };
+		struct iovec bad[3] = { { x + 100, 10000 }, { not_dma, 4096 }, { z, 26864 } };
+
+		nt_open(&t, &mo, NULL, NULL);
+		fill(x + 100, 10000, 21);
+		fill(y + 7, 20000, 22);
+		fill(z + 4000, 10960, 23);
+		assert_int_equal(udrv_nvme_writev(t.qp, 1, iov, 3, 8, 80, 0, nt_cb, &w), 0);
+		udrv_nvme_qpair_stats(t.qp, &st);
+		assert_int_equal(st.submitted, 5);
+		nt_wait(t.qp, &w.calls, 1, 5000);
+		assert_int_equal(w.calls, 1);
+		assert_int_equal(w.status, 0);
+		assert_int_equal(udrv_nvme_readv(t.qp, 1, back, 2, 8, 80, 0, nt_cb, &r), 0);
+		nt_wait(t.qp, &r.calls, 1, 5000);
+		assert_int_equal(r.calls, 1);
+		assert_int_equal(r.status, 0);
+		assert_memory_equal(out + 1, x + 100, 10000);
+		assert_memory_equal(out + 10001, y + 7, 20000);
+		assert_memory_equal(out + 40000, z + 4000, 10960);
+		/* A piece that cannot be mapped gives every request of the split back. */
+		assert_int_equal(udrv_nvme_writev(t.qp, 1, bad, 3, 8, 80, 0, nt_cb, &f), -EINVAL);
+		assert_int_equal(udrv_nvme_qpair_outstanding(t.qp), 0);
+		for (int i = 0; i < 50; i++)
+			udrv_nvme_qpair_poll(t.qp, 0);
+		assert_int_equal(w.calls, 1);
+		assert_int_equal(r.calls, 1);
+		assert_int_equal(f.calls, 0);
+		nt_close(&t);
+	}
+	/* PRP: 512 (page end) + 16384 + 7680 bytes = 48 blocks = 3 commands; the
+	 * cuts fall at y + 7680 and y + 15872, mid-page like the start. */
+	{
+		struct iovec iov[3] = { { x + 3584, 512 }, { y, 16384 }, { z, 7680 } };
+		struct iovec back[2] = { { out + 3584, 512 }, { out + 4096, 24064 } };
+
+		memset(out, 0, 65536);
+		w.calls = r.calls = 0;
+		nt_open(&t, &mo, &co, NULL);
+		fill(x + 3584, 512, 31);
+		fill(y, 16384, 32);
+		fill(z, 7680, 33);
+		assert_int_equal(udrv_nvme_writev(t.qp, 1, iov, 3, 100, 48, 0, nt_cb, &w), 0);
+		udrv_nvme_qpair_stats(t.qp, &st);
+		assert_int_equal(st.submitted, 3);
+		nt_wait(t.qp, &w.calls, 1, 5000);
+		assert_int_equal(w.calls, 1);
+		assert_int_equal(w.status, 0);
+		assert_int_equal(udrv_nvme_readv(t.qp, 1, back, 2, 100, 48, 0, nt_cb, &r), 0);
+		nt_wait(t.qp, &r.calls, 1, 5000);
+		assert_int_equal(r.calls, 1);
+		assert_int_equal(r.status, 0);
+		assert_memory_equal(out + 3584, x + 3584, 512);
+		assert_memory_equal(out + 4096, y, 16384);
+		assert_memory_equal(out + 4096 + 16384, z, 7680);
+		nt_close(&t);
+	}
+	udrv_dma_free(x);
+	udrv_dma_free(y);
+	udrv_dma_free(z);
+	udrv_dma_free(out);
+}
+
 /* 128 KiB at a 512-byte offset: PRP1 mid-page, then a PRP list of 32 pages. */
 static void io__prp_list_crosses_pages(void **state)
 {
@@ -542,6 +622,7 @@ int main(void)
 		cmocka_unit_test(io__eagain_when_queue_full),
 		cmocka_unit_test(io__lba_out_of_range_refused),
 		cmocka_unit_test(io__mdts_split),
+		cmocka_unit_test(io__iovec_split_beyond_mdts),
 		cmocka_unit_test(io__prp_list_crosses_pages),
 		cmocka_unit_test(io__sgl_iovec_roundtrip),
 		cmocka_unit_test(io__prp_iovec_rules),

@@ -86,6 +86,19 @@ static void prp_build__non_dma_memory_refused(void **state)
 	assert_int_equal(udrvi_nvme_prp_build(&empty, 1, &p1, &p2, list, 0, 8), -EINVAL);
 }
 
+/* PRP entries are dword aligned (4.3): an odd start needs SGL. */
+static void prp_build__unaligned_start_refused(void **state)
+{
+	uint8_t *buf = nt_dma(8192);
+	uint64_t list[8], p1, p2;
+	struct iovec odd = { buf + 7, 512 }, dword = { buf + 4, 512 };
+
+	assert_int_equal(udrvi_nvme_prp_build(&odd, 1, &p1, &p2, list, 0, 8), -EINVAL);
+	assert_int_equal(udrvi_nvme_prp_build(&dword, 1, &p1, &p2, list, 0, 8), 0);
+	assert_int_equal(p1, iova(buf + 4));
+	udrv_dma_free(buf);
+}
+
 static void sgl_build__contiguous_is_one_data_block(void **state)
 {
 	uint8_t *buf = nt_dma(4 * 4096);
@@ -142,6 +155,7 @@ int main(void)
 		cmocka_unit_test(prp_build__list_too_small_refused),
 		cmocka_unit_test(prp_build__iovec_alignment_rules),
 		cmocka_unit_test(prp_build__non_dma_memory_refused),
+		cmocka_unit_test(prp_build__unaligned_start_refused),
 		cmocka_unit_test(sgl_build__contiguous_is_one_data_block),
 		cmocka_unit_test(sgl_build__iovec_uses_last_segment),
 		cmocka_unit_test(dbbuf_need_event__wraps),
