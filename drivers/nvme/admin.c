@@ -238,17 +238,7 @@ int udrv_nvme_admin_cmd(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_cmd 
 			     len, ctrl->info.max_xfer_bytes);
 		return -EINVAL;
 	}
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = cmd->opcode;
-	sqe.nsid = cmd->nsid;
-	sqe.cdw2 = cmd->cdw2;
-	sqe.cdw3 = cmd->cdw3;
-	sqe.cdw10 = cmd->cdw10;
-	sqe.cdw11 = cmd->cdw11;
-	sqe.cdw12 = cmd->cdw12;
-	sqe.cdw13 = cmd->cdw13;
-	sqe.cdw14 = cmd->cdw14;
-	sqe.cdw15 = cmd->cdw15;
+	udrvi_nvme_sqe_from_cmd(&sqe, cmd);
 	pthread_mutex_lock(&ctrl->lock);
 	rc = udrvi_nvme_admin_sync(ctrl, &sqe, buf, len, false, &c, timeout_ms);
 	pthread_mutex_unlock(&ctrl->lock);

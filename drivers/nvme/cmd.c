@@ -515,17 +515,7 @@ int udrv_nvme_io_raw(struct udrv_nvme_qpair *qp, const struct udrv_nvme_cmd *cmd
 	rc = nvme_get_slot(qp, &req);
 	if (rc < 0)
 		return rc;
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = cmd->opcode;
-	sqe.nsid = cmd->nsid;
-	sqe.cdw2 = cmd->cdw2;
-	sqe.cdw3 = cmd->cdw3;
-	sqe.cdw10 = cmd->cdw10;
-	sqe.cdw11 = cmd->cdw11;
-	sqe.cdw12 = cmd->cdw12;
-	sqe.cdw13 = cmd->cdw13;
-	sqe.cdw14 = cmd->cdw14;
-	sqe.cdw15 = cmd->cdw15;
+	udrvi_nvme_sqe_from_cmd(&sqe, cmd);
 	if (len) {
 		struct iovec iov = { .iov_base = buf, .iov_len = len };
 

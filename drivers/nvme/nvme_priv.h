@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <udrv/log.h>
@@ -309,6 +310,23 @@ static inline uint32_t nvme_rd32(struct udrv_nvme_ctrl *c, uint32_t off)
 static inline void nvme_wr32(struct udrv_nvme_ctrl *c, uint32_t off, uint32_t v)
 {
 	udrv_mmio_write32(c->bar, off, v);
+}
+
+/* A passthrough command (admin or I/O) as an SQE; the driver fills CID and
+ * the data pointer. */
+static inline void udrvi_nvme_sqe_from_cmd(struct nvme_sqe *sqe, const struct udrv_nvme_cmd *cmd)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = cmd->opcode;
+	sqe->nsid = cmd->nsid;
+	sqe->cdw2 = cmd->cdw2;
+	sqe->cdw3 = cmd->cdw3;
+	sqe->cdw10 = cmd->cdw10;
+	sqe->cdw11 = cmd->cdw11;
+	sqe->cdw12 = cmd->cdw12;
+	sqe->cdw13 = cmd->cdw13;
+	sqe->cdw14 = cmd->cdw14;
+	sqe->cdw15 = cmd->cdw15;
 }
 
 #endif
