@@ -295,24 +295,27 @@ static bool need_root(const char *cmd, const struct udrv_bdf *bdfs, int n, FILE 
 	return true;
 }
 
-int setup_bind(const struct udrv_bdf *bdfs, int n, bool force, FILE *out, FILE *err)
+typedef int (*per_device_fn)(const struct udrv_bdf *bdf, bool force, FILE *out, FILE *err);
+
+/* Runs one step on every device, after the root check; fails if any did. */
+static int for_each_device(const char *cmd, per_device_fn one, const struct udrv_bdf *bdfs, int n,
+			   bool force, FILE *out, FILE *err)
 {
 	int i, failed = 0;
 
-	if (need_root("bind", bdfs, n, err))
+	if (need_root(cmd, bdfs, n, err))
 		return SETUP_EXIT_ERROR;
 	for (i = 0; i < n; i++)
-		failed += bind_one(&bdfs[i], force, out, err) != 0;
+		failed += one(&bdfs[i], force, out, err) != 0;
 	return failed ? SETUP_EXIT_ERROR : SETUP_EXIT_OK;
+}
+
+int setup_bind(const struct udrv_bdf *bdfs, int n, bool force, FILE *out, FILE *err)
+{
+	return for_each_device("bind", bind_one, bdfs, n, force, out, err);
 }
 
 int setup_unbind(const struct udrv_bdf *bdfs, int n, bool force, FILE *out, FILE *err)
 {
-	int i, failed = 0;
-
-	if (need_root("unbind", bdfs, n, err))
-		return SETUP_EXIT_ERROR;
-	for (i = 0; i < n; i++)
-		failed += unbind_one(&bdfs[i], force, out, err) != 0;
-	return failed ? SETUP_EXIT_ERROR : SETUP_EXIT_OK;
+	return for_each_device("unbind", unbind_one, bdfs, n, force, out, err);
 }

@@ -111,20 +111,17 @@ static void real_sleep_ms(unsigned ms)
 		;
 }
 
-const struct setup_hooks setup_hooks_real = {
-	.sysfs_write = udrvi_sysfs_write,
-	.modprobe = real_modprobe,
-	.is_root = real_is_root,
-	.mount_hugetlbfs = real_mount_hugetlbfs,
-	.iface_addrs = real_iface_addrs,
-	.sleep_ms = real_sleep_ms,
-};
+/* One initializer for both tables: setup_hooks starts as the real system
+ * and tests swap entries in it; setup_hooks_real lets them put it back. */
+#define REAL_HOOKS \
+	{ \
+		.sysfs_write = udrvi_sysfs_write, \
+		.modprobe = real_modprobe, \
+		.is_root = real_is_root, \
+		.mount_hugetlbfs = real_mount_hugetlbfs, \
+		.iface_addrs = real_iface_addrs, \
+		.sleep_ms = real_sleep_ms, \
+	}
 
-struct setup_hooks setup_hooks = {
-	.sysfs_write = udrvi_sysfs_write,
-	.modprobe = real_modprobe,
-	.is_root = real_is_root,
-	.mount_hugetlbfs = real_mount_hugetlbfs,
-	.iface_addrs = real_iface_addrs,
-	.sleep_ms = real_sleep_ms,
-};
+const struct setup_hooks setup_hooks_real = REAL_HOOKS;
+struct setup_hooks setup_hooks = REAL_HOOKS;
