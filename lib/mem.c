@@ -366,7 +366,8 @@ int udrv_dma_alloc(size_t size, size_t align, void **va, uint64_t *iova)
 		if (m.chunks[i].len - m.chunks[i].used >= size)
 			p = chunk_alloc(&m.chunks[i], size, align);
 	if (!p) {
-		struct chunk *c = chunk_new(size + (align > m.page_size ? align : 0));
+		/* align <= page size, and a new chunk starts page-aligned. */
+		struct chunk *c = chunk_new(size);
 
 		p = c ? chunk_alloc(c, size, align) : NULL;
 	}
