@@ -381,6 +381,34 @@ static void tx__packet_without_headroom_is_copied_and_sent(void **state)
 	close_port(&c);
 }
 
+/* A reused buffer's headroom may hold anything, e.g. an old device header
+ * asking for a checksum at offset 0; the driver must send a zero header for a
+ * packet that asks for no offload, or the device would write into the frame. */
+static void tx__stale_header_in_headroom_is_cleared(void **state)
+{
+	struct udrv_net_port_opts po = { .size = sizeof(po), .offloads = UDRV_NET_OFF_TX_CSUM };
+	struct udrv_pkt *rx[4], *p;
+	uint64_t deadline = now_ms() + 5000;
+	uint8_t want[60], *h;
+	unsigned got = 0;
+	struct ctx c;
+
+	open_port(&c, NULL, &po);
+	p = make_frame(c.pool, 99, 60);
+	memcpy(want, udrv_pkt_data(p), sizeof(want));
+	h = (uint8_t *)udrv_pkt_data(p) - 12; /* struct virtio_net_hdr, VERSION_1 */
+	memset(h, 0, 12);
+	h[0] = 1; /* VIRTIO_NET_HDR_F_NEEDS_CSUM, csum_start 0, csum_offset 0 */
+	assert_int_equal(udrv_net_tx_burst(c.txq, &p, 1), 1);
+	while (!got && now_ms() < deadline)
+		got = udrv_net_rx_burst(c.rxq, rx, 4);
+	assert_int_equal(got, 1);
+	assert_int_equal(rx[0]->data_len, 60);
+	assert_memory_equal(udrv_pkt_data(rx[0]), want, sizeof(want));
+	udrv_pkt_free(rx[0]);
+	close_port(&c);
+}
+
 static void tx__chain_larger_than_a_buffer_is_dropped_and_counted(void **state)
 {
 	struct udrv_net_qstats qs;
@@ -833,6 +861,7 @@ int main(void)
 		cmocka_unit_test(tx_rx__works_without_event_idx),
 		cmocka_unit_test(tx__chained_packet_arrives_whole),
 		cmocka_unit_test(tx__packet_without_headroom_is_copied_and_sent),
+		cmocka_unit_test(tx__stale_header_in_headroom_is_cleared),
 		cmocka_unit_test(tx__chain_larger_than_a_buffer_is_dropped_and_counted),
 		cmocka_unit_test(offload__udp_checksum_computed_by_device_and_rx_marked_good),
 		cmocka_unit_test(reclaim__every_tx_buffer_returns_to_pool),
