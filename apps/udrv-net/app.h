@@ -36,6 +36,7 @@ struct app_opts {
 	uint32_t ip;        /* echo: our address, network order */
 	uint32_t src_ip, dst_ip;
 	bool promisc;
+	bool seq;           /* pktgen: number the frames */
 };
 
 extern volatile sig_atomic_t app_stop;

@@ -24,7 +24,8 @@ static void usage(FILE *f)
 "to its receive queue (runs anywhere; set UDRV_MEM=anon without hugepages).\n"
 "\n"
 "modes:\n"
-"  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--json]\n"
+"  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--seq]\n"
+"         [--json]\n"
 "         send valid Ethernet/IPv4/UDP frames (checksums correct), a live rate each second,\n"
 "         then packets, pps and Gbit/s. JSON keys: packets, pps, gbps.\n"
 "  rx     -d DEV [-t SECONDS] [--json]\n"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 "      --src-ip A       pktgen: source address (default 169.254.0.1)\n"
 "      --dst-ip A       pktgen: destination address (default 169.254.0.2)\n"
 "  -r, --rate PPS       pktgen: frames per second (default: as fast as possible)\n"
+"      --seq            pktgen: number the frames (a 32-bit sequence number after the\n"
+"                       payload's \"UDRV\"; default: every frame is the same, sequence 0)\n"
 "      --ip ADDR        echo: the address to answer for\n"
 "      --promisc        put the port(s) in promiscuous mode\n"
 "      --json           one JSON object on stdout at the end\n"
@@ -177,7 +180,7 @@ static int parse_u64(const char *s, uint64_t *v)
 
 int main(int argc, char **argv)
 {
-	enum { O_DSTMAC = 256, O_JSON, O_IP, O_SRCIP, O_DSTIP, O_PROMISC };
+	enum { O_DSTMAC = 256, O_JSON, O_IP, O_SRCIP, O_DSTIP, O_PROMISC, O_SEQ };
 	static const struct option lopts[] = {
 		{ "dev", required_argument, NULL, 'd' },  { "time", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'n' }, { "size", required_argument, NULL, 's' },
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
 		{ "src-ip", required_argument, NULL, O_SRCIP },
 		{ "dst-ip", required_argument, NULL, O_DSTIP },
 		{ "promisc", no_argument, NULL, O_PROMISC }, { "help", no_argument, NULL, 'h' },
+		{ "seq", no_argument, NULL, O_SEQ },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct app_opts o = { .size = 64 };
@@ -250,6 +254,9 @@ int main(int argc, char **argv)
 			break;
 		case O_PROMISC:
 			o.promisc = true;
+			break;
+		case O_SEQ:
+			o.seq = true;
 			break;
 		case 'h':
 			usage(stdout);
