@@ -8,6 +8,13 @@
 # (X, the port under test, and G, a udrv pktgen feeding the forwarding runs) and a
 # kernel-driven virtio-net peer, all on one QEMU hub, and re-runs itself in the guest.
 #
+# Placement: a host hook (bench/nvme/rig-pin-qemu.sh) pins the guest's vCPU 0
+# alone on host CPU 0 and the rest of QEMU (its main loop, which runs the
+# virtio-net emulation) on CPU 1; each tool's polling thread runs on vCPU 0
+# (pktgen/fwd under taskset -c 0, testpmd's forwarding lcore 0 with its main
+# lcore on 1). The txonly -> nobody row alternates the tools REPS times (the
+# host's speed drifts by +-25% between runs) and prints each pair's ratio.
+#
 # Rows (see docs/net.md, "Rig"):
 #   txonly -> nobody: frames to a unicast MAC no port on the hub has, so QEMU's
 #     virtio-net TX path is the only limit (the peer's QEMU filter drops them).
@@ -26,7 +33,8 @@ if [[ -z ${UDRV_RIG:-} ]]; then
 	build=${1:-build-net}
 	export UDRV_BENCH_SECS=${2:-$SECS} UDRV_BENCH_REPS=${REPS:-${UDRV_BENCH_REPS:-2}}
 	exec "$here/../../tests/rig/udrv-rig" run --build "$build" --virtio 2 \
-		--peer virtio --hugepages 512 --mem 2048 --timeout 600 -- "$here/rig-vs-testpmd.sh"
+		--peer virtio --hugepages 512 --mem 2048 --timeout 900 \
+		--host-hook "$here/../nvme/rig-pin-qemu.sh" -- "$here/rig-vs-testpmd.sh"
 fi
 
 B=$UDRV_RIG_BUILD/apps/udrv-net/udrv-net
@@ -58,7 +66,7 @@ testpmd_start() { # MODE [APP ARGS...]: returns once testpmd forwards
 	local mode=$1
 	shift
 	rm -rf /dev/hugepages/udrvbench* /run/dpdk/udrvbench
-	dpdk-testpmd -l 0,1 -n 1 -a "$X" --iova-mode=va --file-prefix udrvbench --no-telemetry \
+	dpdk-testpmd -l 0,1 --main-lcore 1 -n 1 -a "$X" --iova-mode=va --file-prefix udrvbench --no-telemetry \
 		-- --forward-mode="$mode" --burst=32 --nb-cores=1 --rxq=1 --txq=1 \
 		--total-num-mbufs=16384 --no-lsc-interrupt --no-rmv-interrupt --stats-period 1 \
 		--auto-start "$@" >"$TPMD_OUT" 2>&1 </dev/null &
@@ -90,6 +98,7 @@ testpmd_tx() { # SECONDS MODE [APP ARGS...] -> "rx_pps tx_pps"
 }
 
 row() { printf '%-18s %12s %12s %12s %12s %7s\n' "$@"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { (($2 > 0)) && echo "scale=2; $1 / $2" | bc || echo "-"; }
 
 echo "# rig: same guest, same virtio-net port $X (vfio-pci), 64-byte frames, one core, ${SECS} s"
@@ -102,10 +111,10 @@ REPS=${UDRV_BENCH_REPS:-2}
 for dst in nobody peer; do
 	mac=$NOBODY; [[ $dst == peer ]] && mac=$PMAC
 	reps=$REPS; [[ $dst == peer ]] && reps=1
-	su=0 sup=0 st=0 stp=0 runs=""
+	su=0 sup=0 st=0 stp=0 runs="" pairs=""
 	for ((k = 0; k < reps; k++)); do
 		b=$(peer_rx)
-		u=$("$B" pktgen -d "$X" -t "$SECS" --size 64 --dst-mac "$mac" --json 2>>"$LOG")
+		u=$(taskset -c 0 "$B" pktgen -d "$X" -t "$SECS" --size 64 --dst-mac "$mac" --json 2>>"$LOG")
 		sleep 1
 		up=$((($(peer_rx) - b) / SECS)) uo=$(jnum pps <<<"$u")
 		echo "udrv pktgen -> $dst: $u" >>"$LOG"
@@ -114,20 +123,20 @@ for dst in nobody peer; do
 		sleep 1
 		tp=$((($(peer_rx) - b) / SECS)) to=${r#* }
 		su=$((su + ${uo:-0})) sup=$((sup + up)) st=$((st + to)) stp=$((stp + tp))
-		runs+=" ${uo:-0}/$to"
+		runs+=" ${uo:-0}/$to" pairs+=" $(ratio "${uo:-0}" "$to")"
 	done
 	uo=$((su / reps)) up=$((sup / reps)) to=$((st / reps)) tp=$((stp / reps))
 	if [[ $dst == nobody ]]; then
 		row "txonly -> nobody" "$uo" "$up" "$to" "$tp" "$(ratio "$uo" "$to")"
-		echo "  (runs, udrv/testpmd tx/s:$runs)"
+		echo "  (runs, udrv/testpmd tx/s:$runs; ratio of each pair:$pairs, median $(median $pairs))"
 	else
 		row "txonly -> peer" "$uo" "$up" "$to" "$tp" "$(ratio "$up" "$tp")"
 	fi
 done
 
 # fwd rows: G generates towards X's MAC for SECS seconds while X forwards.
-gen() { "$B" pktgen -d "$G" -t "$SECS" --size 64 --dst-mac "$XMAC" --json 2>>"$LOG"; }
-"$B" fwd -d "$X" -t "$((SECS + 3))" --json >/tmp/ufwd 2>>"$LOG" &
+gen() { taskset -c 1 "$B" pktgen -d "$G" -t "$SECS" --size 64 --dst-mac "$XMAC" --json 2>>"$LOG"; }
+taskset -c 0 "$B" fwd -d "$X" -t "$((SECS + 3))" --json >/tmp/ufwd 2>>"$LOG" &
 fp=$!
 sleep 1.5
 g1=$(gen)
