@@ -268,13 +268,35 @@ static int e1000e_reset(struct udrv_net_port *port)
 static int e1000e_status(struct udrv_net_port *port)
 {
 	struct e1000e_port *ep = container_of(port, struct e1000e_port, port);
+	uint32_t rdh, tdh;
 
 	if (gone(ep)) {
 		net_err(port, "registers read all ones: the device is gone");
 		udrvi_net_port_fail(port);
 		return -ENODEV;
 	}
+	/* The heads are the device's: 10.2.5.5 / 10.2.6.5 keep them inside the
+	 * ring. One beyond it means the device is lost in memory. */
+	rdh = e1000e_rd(ep->bar, E1000_RDH);
+	tdh = e1000e_rd(ep->bar, E1000_TDH);
+	if (rdh >= ep->rxq.size || tdh >= ep->txq.size) {
+		if (!__atomic_load_n(&port->failed, __ATOMIC_RELAXED))
+			net_err(port, "the device reports a head beyond its ring (RDH %u of %u, "
+				"TDH %u of %u descriptors); the port is stopped: call "
+				"udrv_net_reset() to recover", rdh, ep->rxq.size, tdh, ep->txq.size);
+		udrvi_net_port_fail(port);
+		return -EIO;
+	}
 	return 0;
+}
+
+void udrvi_e1000e_lie(struct e1000e_port *ep, const char *queue, const char *what,
+		      uint16_t desc, uint32_t len, uint16_t size, uint16_t tail)
+{
+	net_err(&ep->port, "%s queue 0: the device wrote %s (descriptor %u, length %u, ring "
+		"size %u, tail %u); the port is stopped: call udrv_net_reset() to recover",
+		queue, what, desc, len, size, tail);
+	udrvi_net_port_fail(&ep->port);
 }
 
 static int e1000e_mac_set(struct udrv_net_port *port, const uint8_t mac[6])
@@ -310,17 +332,29 @@ static int e1000e_link_get(struct udrv_net_port *port, struct udrv_net_link *lin
 	return 0;
 }
 
-/* Statistics registers clear on read (10.2.7): accumulate them. */
+/* Statistics registers clear on read (10.2.7). A model's BAR is plain memory,
+ * which a load cannot clear: there the read is an atomic exchange with 0. */
+static uint32_t stat_rd(struct e1000e_port *ep, uint32_t reg)
+{
+	if (ep->model)
+		return le32toh(__atomic_exchange_n((volatile uint32_t *)(ep->bar + reg), 0,
+						   __ATOMIC_SEQ_CST));
+	return e1000e_rd(ep->bar, reg);
+}
+
+/* Accumulate the read-to-clear counters; a device that is gone reads all ones
+ * in each of them, which would add 2^32 - 1 per read: keep the last sums. */
 static void e1000e_hw_stats(struct udrv_net_port *port, struct udrv_net_stats *st)
 {
 	struct e1000e_port *ep = container_of(port, struct e1000e_port, port);
-	volatile uint8_t *bar = ep->bar;
 
-	ep->mpc += e1000e_rd(bar, E1000_MPC);
-	ep->rx_errs += (uint64_t)e1000e_rd(bar, E1000_CRCERRS) + e1000e_rd(bar, E1000_RXERRC) +
-		       e1000e_rd(bar, E1000_RLEC);
-	ep->gprc += e1000e_rd(bar, E1000_GPRC);
-	ep->gptc += e1000e_rd(bar, E1000_GPTC);
+	if (!gone(ep)) {
+		ep->mpc += stat_rd(ep, E1000_MPC);
+		ep->rx_errs += (uint64_t)stat_rd(ep, E1000_CRCERRS) + stat_rd(ep, E1000_RXERRC) +
+			       stat_rd(ep, E1000_RLEC);
+		ep->gprc += stat_rd(ep, E1000_GPRC);
+		ep->gptc += stat_rd(ep, E1000_GPTC);
+	}
 	if (!st) {
 		ep->mpc = ep->rx_errs = ep->gprc = ep->gptc = 0;
 		return;
@@ -399,6 +433,7 @@ int udrvi_e1000e_open(struct udrv_dev *dev, const struct udrvi_net_cfg *cfg,
 	}
 	ep->bar = bar;
 	ep->bar_len = len;
+	ep->model = udrv_dev_is_model(dev);
 	rc = hw_reset(ep);
 	if (rc)
 		goto free_port;

@@ -46,6 +46,7 @@ struct e1000e_port {
 	struct udrv_net_port port;
 	volatile uint8_t *bar;
 	size_t bar_len;
+	bool model;                   /* in-process model: BAR0 is plain memory */
 	struct udrvi_net_cfg cfg;
 	uint32_t rctl;
 	struct e1000e_rxq rxq;
@@ -57,6 +58,9 @@ struct e1000e_port {
 uint16_t udrvi_e1000e_rx_burst(struct udrv_net_rxq *q, struct udrv_pkt **pkts, uint16_t n);
 uint16_t udrvi_e1000e_tx_burst(struct udrv_net_txq *q, struct udrv_pkt **pkts, uint16_t n);
 unsigned udrvi_e1000e_tx_reclaim(struct udrv_net_txq *q);
+/* Log what the device got wrong and stop the port (bursts return 0). */
+void udrvi_e1000e_lie(struct e1000e_port *ep, const char *queue, const char *what,
+		      uint16_t desc, uint32_t len, uint16_t size, uint16_t tail);
 
 static inline uint32_t e1000e_rd(volatile uint8_t *bar, uint32_t reg)
 {

@@ -5,7 +5,10 @@
  *
  * The device writes status, errors and length into receive descriptors and
  * DD into transmit descriptors; nothing it writes is used as an index. The
- * length is checked against the buffer before a packet is handed out.
+ * length is checked against the buffer before a packet is handed out. A
+ * length beyond the buffer, or DD in the one descriptor the driver keeps
+ * (rx: at RDT; tx: at TDT once every posted one is back), is a lie: the port
+ * stops (udrvi_e1000e_lie).
  */
 #include <string.h>
 
@@ -33,6 +36,15 @@ uint16_t udrvi_e1000e_rx_burst(struct udrv_net_rxq *bq, struct udrv_pkt **pkts, 
 		ready++;
 	if (!ready)
 		return 0;
+	/* The tail is about to move past the descriptor at RDT, which was never
+	 * the device's: DD there would be taken for a frame next time round. */
+	if (unlikely(__atomic_load_n(&q->ring[q->tail].status, __ATOMIC_RELAXED) &
+		     E1000_RXD_STAT_DD)) {
+		udrvi_e1000e_lie(q->ep, "rx", "DD in a descriptor it does not own", q->tail,
+				 le16toh(q->ring[q->tail].length), q->size, q->tail);
+		udrvi_stat_add(&bq->st.errors, 1);
+		return 0;
+	}
 	/* Each descriptor handed back needs a fresh buffer in its place. */
 	while (ready && udrv_pool_get_bulk(q->pool, (void **)fresh, ready) != ready)
 		ready >>= 1;
@@ -49,8 +61,16 @@ uint16_t udrvi_e1000e_rx_burst(struct udrv_net_rxq *bq, struct udrv_pkt **pkts, 
 		uint16_t len = le16toh(d->length);
 		struct udrv_pkt *nb = fresh[i];
 
+		if (unlikely(len > q->buf_size)) {
+			/* It may have written past the buffer: stop believing it. */
+			udrvi_e1000e_lie(q->ep, "rx", "a length beyond the buffer", idx, len,
+					 q->size, q->tail);
+			udrv_pool_put_bulk(q->pool, (void *const *)(fresh + i), ready - i);
+			errors++;
+			break;
+		}
 		if (unlikely(!(status & E1000_RXD_STAT_EOP) || q->discard || (err & E1000_RXD_ERR_FRAME) ||
-			     len == 0 || len > q->buf_size)) {
+			     len == 0)) {
 			/* Frames larger than one buffer cannot happen with LPE off;
 			 * a device that sends one is refused frame by frame. */
 			q->discard = !(status & E1000_RXD_STAT_EOP);
@@ -75,12 +95,16 @@ uint16_t udrvi_e1000e_rx_burst(struct udrv_net_rxq *bq, struct udrv_pkt **pkts, 
 		d->status = 0; /* 7.1.4: software clears DD before returning the descriptor */
 		idx = (idx + 1) & q->mask;
 	}
+	if (unlikely(idx == q->next)) /* the first one lied: nothing to hand back */
+		goto count;
 	q->next = idx;
 	/* The refilled descriptors must be visible before the tail moves past them.
 	 * RDT = last refilled: the device stops one short of it. */
 	q->tail = (uint16_t)((idx - 1) & q->mask);
 	udrv_wmb();
-	e1000e_wr(q->bar, E1000_RDT, q->tail);
+	if (likely(!__atomic_load_n(&bq->stopped, __ATOMIC_RELAXED)))
+		e1000e_wr(q->bar, E1000_RDT, q->tail);
+count:
 	if (got) {
 		udrvi_stat_add(&bq->st.packets, got);
 		udrvi_stat_add(&bq->st.bytes, bytes);
@@ -117,6 +141,14 @@ static unsigned tx_reclaim(struct e1000e_txq *q)
 	q->clean = c;
 	if (k)
 		udrvi_pkt_free_bulk(done, k);
+	/* Every posted descriptor is back; the one at the tail was never posted
+	 * (tx_burst clears it when it does post it). */
+	if (unlikely(c == q->tail && (__atomic_load_n(&q->ring[c].status, __ATOMIC_RELAXED) &
+				      E1000_TXD_STAT_DD))) {
+		udrvi_e1000e_lie(q->ep, "tx", "DD in a descriptor it was not given", c,
+				 le16toh(q->ring[c].length), q->size, q->tail);
+		udrvi_stat_add(&q->base.st.errors, 1);
+	}
 	return total + k;
 }
 
@@ -133,7 +165,8 @@ uint16_t udrvi_e1000e_tx_burst(struct udrv_net_txq *bq, struct udrv_pkt **pkts, 
 
 	if (unlikely(__atomic_load_n(&bq->stopped, __ATOMIC_RELAXED)))
 		return 0;
-	if (q->nfree < q->free_thresh || q->nfree < n)
+	/* n packets need n descriptors plus the one kept free (below). */
+	if (q->nfree < q->free_thresh || q->nfree <= n)
 		tx_reclaim(q);
 	for (i = 0; i < n; i++) {
 		struct udrv_pkt *p = pkts[i], *s = p;
