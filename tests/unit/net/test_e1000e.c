@@ -23,41 +23,18 @@
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-struct ctx {
-	struct udrv_dev *dev;
-	struct udrv_pool *pool;
-	struct udrv_net_port *port;
-	struct udrv_net_rxq *rxq;
-	struct udrv_net_txq *txq;
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "port_ctx.h"
 
 /* Rings of 64 unless po says otherwise, so that a few hundred frames wrap. */
 static void open_port(struct ctx *c, const struct udrv_e1000e_model_opts *mo,
 		      const struct udrv_net_port_opts *po)
 {
-	struct udrv_net_pool_opts pl = { .size = sizeof(pl), .name = "test", .count = POOL_COUNT };
 	struct udrv_net_port_opts o = { .size = sizeof(o), .rx_ring_size = 64,
 					.tx_ring_size = 64 };
 
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(udrv_e1000e_model_open(mo, &c->dev), 0);
-	assert_int_equal(udrv_net_pool_create(&pl, &c->pool), 0);
-	if (po)
-		o = *po;
-	o.pool = c->pool;
-	assert_int_equal(udrv_net_open_dev(c->dev, &o, &c->port), 0);
-	c->rxq = udrv_net_rxq(c->port, 0);
-	c->txq = udrv_net_txq(c->port, 0);
-	assert_non_null(c->rxq);
-	assert_non_null(c->txq);
+	ctx_attach(c, po ? *po : o);
 }
 
 static void close_port(struct ctx *c)
@@ -65,14 +42,11 @@ static void close_port(struct ctx *c)
 	struct udrv_e1000e_model_stats ms;
 
 	udrv_net_close(c->port);
+	c->port = NULL;
 	assert_int_equal(udrv_e1000e_model_stats(c->dev, &ms), 0);
 	assert_int_equal(ms.bad_desc, 0);
 	assert_int_equal(ms.bad_ring, 0);
-	assert_int_equal(udrv_model_dma_faults(c->dev), 0);
-	udrv_dev_close(c->dev);
-	/* Every buffer came back: the port leaked none. */
-	assert_int_equal(udrv_pool_available(c->pool), POOL_COUNT);
-	udrv_pool_destroy(c->pool);
+	ctx_detach(c);
 }
 
 static struct udrv_pkt *make_frame_to(struct udrv_pool *pool, const uint8_t dst[6],

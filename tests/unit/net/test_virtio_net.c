@@ -19,53 +19,21 @@
 
 #define POOL_COUNT 4096u
 
-struct ctx {
-	struct udrv_dev *dev;
-	struct udrv_pool *pool;
-	struct udrv_net_port *port;
-	struct udrv_net_rxq *rxq;
-	struct udrv_net_txq *txq;
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "port_ctx.h"
 
 static void open_port(struct ctx *c, const struct udrv_net_model_opts *mo,
 		      const struct udrv_net_port_opts *po)
 {
-	struct udrv_net_pool_opts pl = { .size = sizeof(pl), .name = "test", .count = POOL_COUNT };
 	struct udrv_net_port_opts def = { .size = sizeof(def) };
 
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(udrv_net_model_open(mo, &c->dev), 0);
-	assert_int_equal(udrv_net_pool_create(&pl, &c->pool), 0);
-	if (!po)
-		po = &def;
-	{
-		struct udrv_net_port_opts o = *po;
-
-		o.pool = c->pool;
-		assert_int_equal(udrv_net_open_dev(c->dev, &o, &c->port), 0);
-	}
-	c->rxq = udrv_net_rxq(c->port, 0);
-	c->txq = udrv_net_txq(c->port, 0);
-	assert_non_null(c->rxq);
-	assert_non_null(c->txq);
+	ctx_attach(c, po ? *po : def);
 }
 
 static void close_port(struct ctx *c)
 {
-	udrv_net_close(c->port);
-	assert_int_equal(udrv_model_dma_faults(c->dev), 0);
-	udrv_dev_close(c->dev);
-	/* Every buffer came back: the port leaked none. */
-	assert_int_equal(udrv_pool_available(c->pool), POOL_COUNT);
-	udrv_pool_destroy(c->pool);
+	ctx_detach(c);
 }
 
 /* A 60-byte frame carrying seq. */
