@@ -219,9 +219,7 @@ int udrv_dev_open_model(const struct udrv_model_ops *ops, void *ctx, const char 
 	if (ops->init && (ret = ops->init(ctx, &md->dev)))
 		goto fail;
 	if (pthread_create(&md->thread, NULL, model_thread, md)) {
-		ret = -EAGAIN;
-		if (ops->fini)
-			ops->fini(ctx, &md->dev);
+		ret = -EAGAIN; /* fini is not called: the caller still owns ctx */
 		goto fail;
 	}
 	md->thread_started = true;
@@ -231,6 +229,13 @@ int udrv_dev_open_model(const struct udrv_model_ops *ops, void *ctx, const char 
 fail:
 	model_free(md);
 	return ret;
+}
+
+void *udrv_model_ctx(struct udrv_dev *dev, const struct udrv_model_ops *ops)
+{
+	if (!dev || !ops || dev->ops != &model_ops || to_mdev(dev)->ops != ops)
+		return NULL;
+	return to_mdev(dev)->ctx;
 }
 
 void *udrv_model_bar(struct udrv_dev *dev, unsigned bar)

@@ -51,9 +51,14 @@ struct udrv_model_ops {
 };
 
 /* Open a model device named name (used as log prefix). ops must stay valid
- * until close. Returns 0 or -errno. */
+ * until close. Returns 0 or -errno; on failure fini has not been called and
+ * the caller still owns ctx. */
 int udrv_dev_open_model(const struct udrv_model_ops *ops, void *ctx, const char *name,
 			struct udrv_dev **out);
+
+/* The ctx a model device was opened with, if dev is a model opened with these
+ * ops; NULL otherwise (another model, a VFIO device, NULL). dev must be open. */
+void *udrv_model_ctx(struct udrv_dev *dev, const struct udrv_model_ops *ops);
 
 /* The model's view of BAR bar (the same memory the driver maps). */
 void *udrv_model_bar(struct udrv_dev *dev, unsigned bar);

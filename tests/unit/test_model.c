@@ -134,6 +134,24 @@ static void model__bad_ops__einval(void **state)
 	assert_non_null(strstr(udrv_last_error(), "multiple of 4096"));
 }
 
+/* udrv_model_ctx gives a model's own context back only for the ops it was
+ * opened with: that is how a model finds itself behind a device handle. */
+static void model__ctx_only_for_its_own_ops(void **state)
+{
+	struct udrv_model_ops other = udrv_model_trivial_ops;
+	int mine = 7;
+	struct udrv_dev *d;
+
+	(void)state;
+	assert_int_equal(udrv_dev_open_model(&udrv_model_trivial_ops, &mine, "ctx", &d), 0);
+	assert_ptr_equal(udrv_model_ctx(d, &udrv_model_trivial_ops), &mine);
+	assert_null(udrv_model_ctx(d, &other));        /* same content, other ops */
+	assert_null(udrv_model_ctx(dev, &udrv_model_trivial_ops)); /* opened with NULL */
+	assert_null(udrv_model_ctx(NULL, &udrv_model_trivial_ops));
+	assert_null(udrv_model_ctx(d, NULL));
+	udrv_dev_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +161,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(model__reset_restores_registers_and_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(model__events_raised_are_visible_to_data_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(model__bad_ops__einval, setup, teardown),
+		cmocka_unit_test_setup_teardown(model__ctx_only_for_its_own_ops, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,6 @@
 #define RX_FRAME_MAX 1522      /* with the FCS, RCTL.LPE off (7.1.1.2) */
 #define MIN_FRAME 60           /* TCTL.PSP pads to 64 bytes with the FCS */
 #define BUDGET 256             /* frames per poll */
-#define MAX_MODELS 32
 
 /* Ring registers sit at the same offsets from RDBAL and TDBAL. */
 #define RING_BAL 0x00
@@ -67,22 +66,6 @@ struct emodel {
 	struct udrv_e1000e_model_stats st; /* counters: atomic */
 	uint8_t frame[FRAME_MAX + 4];
 };
-
-/* --- registry: find the model behind a device handle --- */
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct emodel *registry[MAX_MODELS];
-
-static struct emodel *lookup(struct udrv_dev *dev)
-{
-	struct emodel *m = NULL;
-
-	pthread_mutex_lock(&reg_lock);
-	for (unsigned i = 0; i < MAX_MODELS; i++)
-		if (registry[i] && registry[i]->dev == dev)
-			m = registry[i];
-	pthread_mutex_unlock(&reg_lock);
-	return m;
-}
 
 static uint32_t rd(struct emodel *m, uint32_t reg)
 {
@@ -489,9 +472,7 @@ static int model_init(void *ctx, struct udrv_dev *dev)
 {
 	struct emodel *m = ctx;
 
-	pthread_mutex_lock(&reg_lock);
 	m->dev = dev;
-	pthread_mutex_unlock(&reg_lock);
 	m->bar = udrv_model_bar(dev, 0);
 	if (!m->bar)
 		return -ENODEV;
@@ -508,11 +489,6 @@ static void model_fini(void *ctx, struct udrv_dev *dev)
 {
 	struct emodel *m = ctx;
 
-	pthread_mutex_lock(&reg_lock);
-	for (unsigned i = 0; i < MAX_MODELS; i++)
-		if (registry[i] == m)
-			registry[i] = NULL;
-	pthread_mutex_unlock(&reg_lock);
 	free(m);
 }
 
@@ -531,7 +507,6 @@ static const struct udrv_model_ops e1000e_model_ops = {
 int udrv_e1000e_model_open(const struct udrv_e1000e_model_opts *opts, struct udrv_dev **out)
 {
 	struct emodel *m;
-	unsigned slot;
 	int rc;
 
 	if (!out || (opts && opts->size < offsetof(struct udrv_e1000e_model_opts, link_down)))
@@ -548,26 +523,15 @@ int udrv_e1000e_model_open(const struct udrv_e1000e_model_opts *opts, struct udr
 	for (unsigned w = 0; w < 3; w++) /* 5.6: words 0-2 hold the address */
 		m->eeprom[w] = (uint16_t)(m->opts.mac[2 * w] | m->opts.mac[2 * w + 1] << 8);
 	m->link_up = !m->opts.link_down;
-	pthread_mutex_lock(&reg_lock);
-	for (slot = 0; slot < MAX_MODELS && registry[slot]; slot++)
-		;
-	if (slot == MAX_MODELS) {
-		pthread_mutex_unlock(&reg_lock);
-		free(m);
-		return -ENOSPC;
-	}
-	registry[slot] = m;
-	pthread_mutex_unlock(&reg_lock);
 	rc = udrv_dev_open_model(&e1000e_model_ops, m, m->name, out);
-	if (rc) {
-		pthread_mutex_lock(&reg_lock);
-		if (registry[slot] == m) {
-			registry[slot] = NULL;
-			free(m);
-		} /* else fini already ran and freed it */
-		pthread_mutex_unlock(&reg_lock);
-	}
+	if (rc)
+		free(m);
 	return rc;
+}
+
+static struct emodel *lookup(struct udrv_dev *dev)
+{
+	return udrv_model_ctx(dev, &e1000e_model_ops);
 }
 
 static uint64_t now_ns(void)

@@ -63,22 +63,6 @@ struct vmodel {
 	uint8_t frame[FRAME_MAX + 64];
 };
 
-/* --- registry: find the model behind a device handle --- */
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vmodel *registry[32];
-
-static struct vmodel *lookup(struct udrv_dev *dev)
-{
-	struct vmodel *m = NULL;
-
-	pthread_mutex_lock(&reg_lock);
-	for (unsigned i = 0; i < 32; i++)
-		if (registry[i] && registry[i]->dev == dev)
-			m = registry[i];
-	pthread_mutex_unlock(&reg_lock);
-	return m;
-}
-
 static void put_le16(volatile uint8_t *p, uint16_t v)
 {
 	udrv_mmio_write16(p, 0, htole16(v));
@@ -648,11 +632,6 @@ static void model_fini(void *ctx, struct udrv_dev *dev)
 {
 	struct vmodel *m = ctx;
 
-	pthread_mutex_lock(&reg_lock);
-	for (unsigned i = 0; i < 32; i++)
-		if (registry[i] == m)
-			registry[i] = NULL;
-	pthread_mutex_unlock(&reg_lock);
 	pthread_mutex_destroy(&m->st_lock);
 	free(m);
 }
@@ -672,7 +651,6 @@ static const struct udrv_model_ops vnet_model_ops = {
 int udrv_net_model_open(const struct udrv_net_model_opts *opts, struct udrv_dev **out)
 {
 	struct vmodel *m;
-	unsigned slot;
 	int rc;
 
 	if (!out || (opts && opts->size < offsetof(struct udrv_net_model_opts, cap_fault)))
@@ -713,32 +691,17 @@ int udrv_net_model_open(const struct udrv_net_model_opts *opts, struct udrv_dev 
 	if (!(m->offered & VBIT(VIRTIO_NET_F_MQ)) && m->opts.max_pairs > 1)
 		m->opts.max_pairs = 1;
 	pthread_mutex_init(&m->st_lock, NULL);
-	pthread_mutex_lock(&reg_lock);
-	for (slot = 0; slot < 32 && registry[slot]; slot++)
-		;
-	if (slot == 32) {
-		pthread_mutex_unlock(&reg_lock);
-		pthread_mutex_destroy(&m->st_lock);
-		free(m);
-		return -ENOSPC;
-	}
-	registry[slot] = m;
-	m->dev = NULL;
-	pthread_mutex_unlock(&reg_lock);
 	rc = udrv_dev_open_model(&vnet_model_ops, m, m->name, out);
 	if (rc) {
-		pthread_mutex_lock(&reg_lock);
-		if (registry[slot] == m) {
-			registry[slot] = NULL;
-			pthread_mutex_unlock(&reg_lock);
-			pthread_mutex_destroy(&m->st_lock);
-			free(m);
-		} else {
-			pthread_mutex_unlock(&reg_lock); /* fini already ran and freed it */
-		}
-		return rc;
+		pthread_mutex_destroy(&m->st_lock);
+		free(m);
 	}
-	return 0;
+	return rc;
+}
+
+static struct vmodel *lookup(struct udrv_dev *dev)
+{
+	return udrv_model_ctx(dev, &vnet_model_ops);
 }
 
 int udrv_net_model_inject(struct udrv_dev *dev, uint16_t vq, enum udrv_net_model_fault f)
