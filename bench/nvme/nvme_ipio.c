@@ -3,7 +3,7 @@
  * Driver cost per I/O on the controller model in null mode, for callgrind.
  *
  * Each round submits QD reads (udrv_nvme_read), rings the doorbell once
- * (udrv_nvme_qpair_flush), waits -- outside the measured functions -- until
+ * (udrv_nvme_qpair_ring_doorbell), waits -- outside the measured functions -- until
  * the model has executed them, then reaps all QD completions with a single
  * udrv_nvme_qpair_poll. So the measured functions do exactly the work of QD
  * submissions and QD completions, with no empty polls. bench_cb is the
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		udrv_nvme_qpair_flush(qp);
+		udrv_nvme_qpair_ring_doorbell(qp);
 		expect += qd;
 		do {
 			udrv_nvme_model_stats(model, &ms);

@@ -182,7 +182,7 @@ uint64_t udrvi_nvme_iova_miss(struct udrv_nvme_qpair *qp, const void *va)
 	return iova;
 }
 
-void udrv_nvme_qpair_flush(struct udrv_nvme_qpair *qp)
+void udrv_nvme_qpair_ring_doorbell(struct udrv_nvme_qpair *qp)
 {
 	if (qp->sq_tail != qp->sq_db_last)
 		nvme_ring_sq(qp);

@@ -8,7 +8,7 @@
  *   udrv_nvme_qpair_poll(qp, 0)                ring doorbells, reap completions
  *
  * Submission calls only queue commands: the SQ tail doorbell is written once
- * per batch, by udrv_nvme_qpair_flush() or implicitly by udrv_nvme_qpair_poll().
+ * per batch, by udrv_nvme_qpair_ring_doorbell() or implicitly by udrv_nvme_qpair_poll().
  * Every accepted command's callback runs exactly once, from
  * udrv_nvme_qpair_poll() (or udrv_nvme_qpair_destroy()) on the qpair's thread:
  * with the device's status, or with UDRV_NVME_STATUS_ABORTED when the driver
@@ -206,10 +206,12 @@ int udrv_nvme_qpair_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_q
 /* Deletes the queues and completes outstanding requests with ABORTED. */
 void udrv_nvme_qpair_destroy(struct udrv_nvme_qpair *qp);
 
-/* Write the SQ tail doorbell if commands were queued since the last one. */
-void udrv_nvme_qpair_flush(struct udrv_nvme_qpair *qp);
+/* Write the SQ tail doorbell if commands were queued since the last one
+ * (named for what it does; udrv_nvme_flush() is the NVMe Flush command).
+ * Formerly udrv_nvme_qpair_flush. */
+void udrv_nvme_qpair_ring_doorbell(struct udrv_nvme_qpair *qp);
 
-/* Flush, then reap up to max completions (0: no limit) and run their
+/* Ring the doorbell, then reap up to max completions (0: no limit) and run their
  * callbacks. Also handles timeouts (checked every timeout/4, at most every
  * 100 ms: a request expires between its timeout and 1.25 times it; a thread
  * that does not poll times nothing out), controller resets, device failure

@@ -56,7 +56,8 @@ if [[ -z "$pkg" ]]; then
 	pkg=$(resolve_pkg || true)
 	[[ -n "$pkg" ]] || die "no package $meta in the configured apt sources (Debian 12 has it in bookworm main/updates)"
 fi
-kdir=$cache/kernel/$pkg
+# UDRV_RIG_KERNEL_DIR shares one unpacked kernel between build trees.
+kdir=${UDRV_RIG_KERNEL_DIR:-$cache/kernel}/$pkg
 if [[ ! -e $kdir/.done ]]; then
 	log "downloading $pkg"
 	rm -rf "$kdir" "$cache/dl"

@@ -199,7 +199,7 @@ static void run_fatal(enum udrv_nvme_model_fault_kind kind)
 	nt_open(&t, &mo_default, NULL, &qo_fast);
 	inject(&t, UDRV_NVME_MODEL_FAULT_DELAY, 4, 0, 10000000);
 	buf = submit_reads(&t, d, 4);
-	udrv_nvme_qpair_flush(t.qp);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
 	inject(&t, kind, 1, 0, 0);
 	end = nt_now_ms() + 3000;
 	while (nt_now_ms() < end && rc >= 0)
@@ -289,7 +289,7 @@ static void reset__resubmit_from_callback(void **state)
 	r.buf = nt_dma(4096);
 	inject(&t, UDRV_NVME_MODEL_FAULT_DELAY, 1, 0, 20000000);
 	assert_int_equal(udrv_nvme_read(t.qp, 1, r.buf, 0, 1, 0, resub_cb, &r), 0);
-	udrv_nvme_qpair_flush(t.qp);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
 	assert_int_equal(udrv_nvme_ctrl_reset(t.ctrl), 0);
 	udrv_nvme_model_clear_faults(t.model);
 	nt_wait(t.qp, &r.second.calls, 1, 3000);
@@ -311,7 +311,7 @@ static void qpair__destroy_completes_outstanding(void **state)
 	nt_open(&t, &mo_default, NULL, &qo_fast);
 	inject(&t, UDRV_NVME_MODEL_FAULT_DELAY, 5, 0, 20000000);
 	buf = submit_reads(&t, d, 5);
-	udrv_nvme_qpair_flush(t.qp);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
 	udrv_nvme_qpair_destroy(t.qp);
 	t.qp = NULL;
 	for (int i = 0; i < 5; i++) {

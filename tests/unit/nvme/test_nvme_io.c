@@ -432,8 +432,8 @@ static void io__doorbell_once_per_batch(void **state)
 		assert_int_equal(udrv_nvme_read(t.qp, 1, buf, (uint64_t)i, 1, 0, nt_cb, &d[i]), 0);
 	udrv_nvme_qpair_stats(t.qp, &st);
 	assert_int_equal(st.doorbells, 0);
-	udrv_nvme_qpair_flush(t.qp);
-	udrv_nvme_qpair_flush(t.qp);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
 	udrv_nvme_qpair_stats(t.qp, &st);
 	assert_int_equal(st.doorbells, 1);
 	for (int i = 0; i < 16; i++)
