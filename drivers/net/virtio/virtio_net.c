@@ -303,7 +303,12 @@ static int start(struct vnet_port *vp)
 	return 0;
 }
 
-/* Reset the device (it stops touching our memory), take back every buffer. */
+/* Reset the device (it stops touching our memory), take back every buffer.
+ * Every posted buffer is one segment (rx buffers come straight from the
+ * pool, tx chains are copied into one buffer), and its next field is not
+ * ours to follow: an rx buffer's is whatever its last user left (the head of
+ * a chain tx_linearize freed still names its old second segment). So each
+ * goes back to its pool alone, never through udrv_pkt_free. */
 static void stop(struct vnet_port *vp)
 {
 	udrvi_vpci_reset(&vp->pci);
@@ -318,7 +323,7 @@ static void stop(struct vnet_port *vp)
 				continue;
 			for (uint16_t id = 0; id < vq->size; id++) {
 				if (vq->bufs[id]) {
-					udrv_pkt_free(vq->bufs[id]);
+					udrv_pool_put(vq->bufs[id]->pool, vq->bufs[id]);
 					vq->bufs[id] = NULL;
 				}
 			}

@@ -326,6 +326,54 @@ static void tx__chained_packet_arrives_whole(void **state)
 	close_port(&c);
 }
 
+/*
+ * Issue 9: a sent chain is copied (tx_linearize) and freed; its head goes back
+ * to the pool with its stale next still naming the old second segment. When
+ * that head is next posted as an rx buffer and the port is reset, the driver
+ * must give it back as the one buffer it posted, not as a chain: freeing it
+ * with udrv_pkt_free() returned the old second segment a second time (one
+ * buffer too many in the pool, the same buffer twice in the rx ring).
+ * Queue size 8: rx refills after every received frame (refill_min 1).
+ */
+static void tx__copied_chain_head_freed_once_after_reset(void **state)
+{
+	struct udrv_net_model_opts mo = { .size = sizeof(mo), .queue_size = 8 };
+	struct udrv_pkt *rx[4], *p, *s, *held;
+	uint64_t deadline = now_ms() + 5000;
+	struct udrv_net_info info;
+	unsigned got = 0;
+	struct ctx c;
+
+	open_port(&c, &mo, NULL);
+	udrv_net_info(c.port, &info);
+	p = make_frame(c.pool, 78, 40);
+	s = udrv_pkt_alloc(c.pool);
+	memset(udrv_pkt_data(s), 0xcd, 20);
+	s->data_len = 20;
+	p->next = s;
+	p->nb_segs = 2;
+	p->pkt_len = 60;
+	assert_int_equal(udrv_net_tx_burst(c.txq, &p, 1), 1);
+	/* The chain went back to this thread's pool cache, s on top of p: keep
+	 * s aside, so that the rx refill after the frame arrives posts p. */
+	held = udrv_pool_get(c.pool);
+	assert_ptr_equal(held, s);
+	while (!got && now_ms() < deadline)
+		got = udrv_net_rx_burst(c.rxq, rx, 4);
+	assert_int_equal(got, 1);
+	assert_int_equal(rx[0]->data_len, 60);
+	udrv_pool_put(c.pool, held);
+	udrv_pkt_free(rx[0]);
+	/* The rx ring and the copy in the tx ring hold buffers. */
+	assert_int_equal(udrv_pool_available(c.pool), POOL_COUNT - info.rx_ring_size - 1);
+
+	assert_int_equal(udrv_net_reset(c.port), 0);
+	/* Only the rx ring holds buffers: every one posted once. */
+	assert_int_equal(udrv_pool_available(c.pool), POOL_COUNT - info.rx_ring_size);
+	loop_traffic(&c, 64, 2, 60);
+	close_port(&c);
+}
+
 static void tx__packet_without_headroom_is_copied_and_sent(void **state)
 {
 	struct udrv_pkt *rx[4], *p;
@@ -828,6 +876,7 @@ int main(void)
 		cmocka_unit_test(tx_burst__kicks_at_most_once_per_burst),
 		cmocka_unit_test(tx_rx__works_without_event_idx),
 		cmocka_unit_test(tx__chained_packet_arrives_whole),
+		cmocka_unit_test(tx__copied_chain_head_freed_once_after_reset),
 		cmocka_unit_test(tx__packet_without_headroom_is_copied_and_sent),
 		cmocka_unit_test(tx__stale_header_in_headroom_is_cleared),
 		cmocka_unit_test(tx__chain_larger_than_a_buffer_is_dropped_and_counted),
