@@ -2,6 +2,9 @@
 /* The device handle's public calls, dispatched to the VFIO or model backend. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -14,8 +17,89 @@ void udrv_dev_close(struct udrv_dev *dev)
 		return;
 	udrvi_lock();
 	udrvi_dev_unregister(dev);
+	if (dev->event_fd >= 0)
+		close(dev->event_fd);
 	dev->ops->close(dev);
 	udrvi_unlock();
+}
+
+int udrvi_dev_release(struct udrv_dev *dev)
+{
+	int ret;
+
+	if (dev->released)
+		return 0;
+	if (!dev->ops->release)
+		return -EOPNOTSUPP;
+	ret = dev->ops->release(dev);
+	if (ret)
+		return ret;
+	dev->released = true;
+	udrvi_dev_notify(dev, UDRV_DEV_EV_RELEASED);
+	return 0;
+}
+
+int udrv_dev_release(struct udrv_dev *dev)
+{
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	udrvi_lock();
+	ret = udrvi_dev_release(dev);
+	udrvi_unlock();
+	return ret;
+}
+
+void udrvi_dev_notify(struct udrv_dev *dev, uint32_t bits)
+{
+	uint64_t one = 1;
+
+	udrv_dev_raise_event(dev, bits);
+	if (dev->event_fd >= 0 && write(dev->event_fd, &one, sizeof(one)) != sizeof(one))
+		udrvi_dbg(dev->name, "event fd not signalled (counter full)");
+	if (dev->event_cb)
+		dev->event_cb(dev, bits, dev->event_arg);
+}
+
+int udrv_dev_set_event_cb(struct udrv_dev *dev, udrv_dev_event_cb cb, void *arg)
+{
+	if (!dev)
+		return -EINVAL;
+	udrvi_lock();
+	dev->event_cb = cb;
+	dev->event_arg = arg;
+	udrvi_unlock();
+	return 0;
+}
+
+int udrv_dev_event_fd(struct udrv_dev *dev)
+{
+	int fd;
+
+	if (!dev)
+		return -EINVAL;
+	udrvi_lock();
+	if (dev->event_fd < 0) {
+		dev->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (dev->event_fd < 0) {
+			fd = -errno;
+			udrvi_err(dev->name, "cannot create the event fd: %s", strerror(-fd));
+			udrvi_unlock();
+			return fd;
+		}
+		/* Events that came before the fd: it starts readable. */
+		if (__atomic_load_n(&dev->events, __ATOMIC_ACQUIRE) & (UDRV_DEV_EV_REMOVE | UDRV_DEV_EV_ERROR |
+									UDRV_DEV_EV_RELEASED)) {
+			uint64_t one = 1;
+
+			if (write(dev->event_fd, &one, sizeof(one)) != sizeof(one))
+				udrvi_dbg(dev->name, "event fd not signalled");
+		}
+	}
+	fd = dev->event_fd;
+	udrvi_unlock();
+	return fd;
 }
 
 const char *udrv_dev_name(const struct udrv_dev *dev)

@@ -2,7 +2,9 @@
 /*
  * The runtime's event thread: waits on the devices' IRQ eventfds (hot-unplug
  * request, PCI error) and turns each into a bit in the device's event word,
- * which the data path reads with one atomic load, no system call.
+ * which the data path reads with one atomic load, no system call. It also
+ * keeps the kernel's deadline: a device asked for back is released by this
+ * thread when its grace period ends, whatever the application does.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -20,6 +23,7 @@ struct watch {
 	struct udrv_dev *dev;
 	uint32_t bits;
 	const char *what;
+	uint64_t release_at; /* CLOCK_MONOTONIC ns; 0: no release pending */
 	struct watch *next;
 };
 
@@ -28,20 +32,76 @@ static struct {
 	int stopfd;
 	pthread_t thread;
 	bool running;
+	int stopping; /* atomic: fini holds the lock and waits for the thread */
 	struct watch *watches;
 	struct watch *retired; /* unwatched, freed at fini (the thread may still hold one) */
 } ev = { .epfd = -1, .stopfd = -1 };
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Under the lock: the watch w (still watched) fired. */
+static void deliver(struct watch *w)
+{
+	uint32_t grace = udrvi_opts()->remove_grace_ms;
+
+	if (!(w->bits & UDRV_DEV_EV_REMOVE)) {
+		udrvi_warn(w->dev->name, "%s from the kernel", w->what);
+	} else if (!w->release_at) {
+		/* The kernel asks again (every few seconds) until it has the
+		 * device: only the first request starts the grace period. */
+		w->release_at = mono_ns() + (uint64_t)(grace ? grace : UDRVI_DEFAULT_GRACE_MS) * 1000000ull;
+		udrvi_warn(w->dev->name, "%s from the kernel: stop I/O and close the device; the "
+			   "runtime releases it in %u ms otherwise", w->what, grace);
+	}
+	udrvi_dev_notify(w->dev, w->bits);
+}
+
+/* Under the lock: release every device whose grace period is over. Returns
+ * the epoll timeout in ms until the next one, -1 when none is pending. */
+static int release_due(void)
+{
+	uint64_t now = mono_ns(), next = 0;
+	struct watch *w;
+
+again:
+	for (w = ev.watches; w; w = w->next) {
+		if (!w->release_at)
+			continue;
+		if (w->release_at <= now) {
+			struct udrv_dev *dev = w->dev;
+			int ret;
+
+			w->release_at = 0;
+			udrvi_warn(dev->name, "not closed within the grace period: the runtime releases "
+				   "it (its handle now returns -ENODEV)");
+			/* Releasing unwatches the device: start the walk again. */
+			ret = udrvi_dev_release(dev);
+			if (ret)
+				udrvi_err(dev->name, "releasing the device failed: %s", strerror(-ret));
+			goto again;
+		}
+		if (!next || w->release_at < next)
+			next = w->release_at;
+	}
+	return next ? (int)((next - now + 999999) / 1000000) : -1;
+}
+
 static void *event_thread(void *arg)
 {
+	int timeout = -1;
+
 	(void)arg;
 	for (;;) {
 		struct epoll_event e[8];
-		int n = epoll_wait(ev.epfd, e, 8, -1);
+		int n = epoll_wait(ev.epfd, e, 8, timeout);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if (n < 0 && errno != EINTR)
 			return NULL;
 		for (int i = 0; i < n; i++) {
 			struct watch *w = e[i].data.ptr;
@@ -49,12 +109,18 @@ static void *event_thread(void *arg)
 
 			if (!w)
 				return NULL; /* the stop eventfd */
-			if (read(__atomic_load_n(&w->fd, __ATOMIC_ACQUIRE), &cnt, sizeof(cnt)) != sizeof(cnt))
-				continue;
-			udrv_dev_raise_event(w->dev, w->bits);
-			udrvi_warn(w->dev->name, "%s from the kernel%s", w->what,
-				   w->bits & UDRV_DEV_EV_REMOVE ? ": stop I/O and close the device so it can be removed" : "");
+			/* Under the lock: a watch unwatched meanwhile (device closed or
+			 * released) is retired with fd -1, and its device may be gone. */
+			if (!udrvi_lock_unless(&ev.stopping))
+				return NULL;
+			if (w->fd >= 0 && read(w->fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+				deliver(w);
+			udrvi_unlock();
 		}
+		if (!udrvi_lock_unless(&ev.stopping))
+			return NULL;
+		timeout = release_due();
+		udrvi_unlock();
 	}
 }
 
@@ -132,8 +198,10 @@ void udrvi_events_fini(void)
 
 	udrvi_lock();
 	if (ev.running) {
+		__atomic_store_n(&ev.stopping, 1, __ATOMIC_RELEASE);
 		if (write(ev.stopfd, &one, sizeof(one)) == sizeof(one))
 			pthread_join(ev.thread, NULL);
+		__atomic_store_n(&ev.stopping, 0, __ATOMIC_RELEASE);
 		close(ev.epfd);
 		close(ev.stopfd);
 	}

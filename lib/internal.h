@@ -16,6 +16,8 @@
 #define UDRVI_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
 #define UDRVI_MIB (1024ul * 1024)
 #define UDRVI_GIB (1024ul * 1024 * 1024)
+#define UDRVI_DEFAULT_GRACE_MS 500u /* hot-remove: the kernel's request to release */
+#define UDRVI_MAX_GRACE_MS 60000u
 
 #define udrvi_err(prefix, ...) udrv_log(UDRV_LOG_ERROR, prefix, __VA_ARGS__)
 #define udrvi_warn(prefix, ...) udrv_log(UDRV_LOG_WARN, prefix, __VA_ARGS__)
@@ -34,6 +36,9 @@ struct udrvi_dev_ops {
 	int (*reset)(struct udrv_dev *dev);
 	int (*region_info)(struct udrv_dev *dev, unsigned index, struct udrv_region *info);
 	int (*map_bar)(struct udrv_dev *dev, unsigned bar, void **addr, size_t *len);
+	/* Give the device back to the kernel, keeping the handle (see
+	 * docs/design.md, "Hot-remove"); NULL when the backend cannot. */
+	int (*release)(struct udrv_dev *dev);
 	void (*close)(struct udrv_dev *dev);
 };
 
@@ -42,6 +47,10 @@ struct udrv_dev {
 	char name[64];
 	bool is_model;
 	uint32_t events; /* UDRV_DEV_EV_* bits, atomic */
+	bool released;   /* given back to the kernel: every call returns -ENODEV */
+	int event_fd;    /* eventfd for udrv_dev_event_fd(), -1 until asked for */
+	udrv_dev_event_cb event_cb;
+	void *event_arg;
 	void *priv;
 	struct udrv_dev *next; /* runtime's list of open devices */
 };
@@ -49,12 +58,20 @@ struct udrv_dev {
 /* The runtime lock (recursive) guards every control-plane structure. */
 void udrvi_lock(void);
 void udrvi_unlock(void);
+/* Take the lock, unless *stop becomes non-zero while waiting (false then):
+ * for the event thread, which udrv_fini joins while holding the lock. */
+bool udrvi_lock_unless(const int *stop);
 /* Initialise with defaults if nobody called udrv_init. 0 or -errno. */
 int udrvi_ensure_init(void);
 const struct udrv_opts *udrvi_opts(void);
 void udrvi_dev_register(struct udrv_dev *dev);
 void udrvi_dev_unregister(struct udrv_dev *dev);
 bool udrvi_dev_bdf_open(const char *name);
+/* Under the runtime lock: publish kernel events (bits), wake the event fd and
+ * run the application's callback. */
+void udrvi_dev_notify(struct udrv_dev *dev, uint32_t bits);
+/* Under the runtime lock: the backend's release, then UDRV_DEV_EV_RELEASED. */
+int udrvi_dev_release(struct udrv_dev *dev);
 
 /* DMA memory (mem.c) hooks for the VFIO container. */
 struct udrvi_iova_range;
@@ -79,12 +96,18 @@ const char *udrvi_size_str(size_t bytes, char *buf, size_t len);
 struct udrvi_vfio_group;
 int udrvi_vfio_group_get(int group, const char *devname, struct udrvi_vfio_group **out);
 void udrvi_vfio_group_put(struct udrvi_vfio_group *g);
+/* Close a device fd and drop its group reference, in the order the kernel
+ * needs (docs/design.md): DMA unmapped first when this was the container's
+ * last device, then the device fd, then the group, then the container. */
+void udrvi_vfio_device_close(struct udrvi_vfio_group *g, int devfd);
 int udrvi_vfio_group_fd(const struct udrvi_vfio_group *g);
 bool udrvi_vfio_container_active(void);
 int udrvi_vfio_dma_map(void *va, uint64_t iova, size_t len);
 int udrvi_vfio_dma_unmap(uint64_t iova, size_t len);
 
-/* Event thread (events.c): watch fd; when readable set bits in dev->events. */
+/* Event thread (events.c): watch fd; when readable set bits in dev->events.
+ * A watch with UDRV_DEV_EV_REMOVE also starts the device's grace period,
+ * after which the event thread releases it. */
 int udrvi_events_watch(int fd, struct udrv_dev *dev, uint32_t bits, const char *what);
 void udrvi_events_unwatch(int fd);
 void udrvi_events_fini(void);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -28,6 +29,24 @@ void udrvi_lock(void)
 {
 	pthread_once(&rt_lock_once, rt_lock_init);
 	pthread_mutex_lock(&rt_lock);
+}
+
+bool udrvi_lock_unless(const int *stop)
+{
+	for (;;) {
+		struct timespec ts;
+
+		if (__atomic_load_n(stop, __ATOMIC_ACQUIRE))
+			return false;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_mutex_timedlock(&rt_lock, &ts) == 0)
+			return true;
+	}
 }
 
 void udrvi_unlock(void)
@@ -70,6 +89,17 @@ static int opts_from_env(struct udrv_opts *o)
 		}
 		o->chunk_size = mb * UDRVI_MIB;
 	}
+	if (!o->remove_grace_ms && (s = getenv("UDRV_REMOVE_GRACE_MS")) && *s) {
+		char *end;
+		unsigned long ms = strtoul(s, &end, 10);
+
+		if (*end || *s == '-' || ms == 0 || ms > UDRVI_MAX_GRACE_MS) {
+			udrvi_err(NULL, "UDRV_REMOVE_GRACE_MS=%s is not a time in ms between 1 and %u", s,
+				  UDRVI_MAX_GRACE_MS);
+			return -EINVAL;
+		}
+		o->remove_grace_ms = (uint32_t)ms;
+	}
 	return 0;
 }
 
@@ -90,6 +120,11 @@ int udrv_init(const struct udrv_opts *opts)
 		udrvi_err(NULL, "udrv_init: page_size %zu is not 2 MiB or 1 GiB", o.page_size);
 		return -EINVAL;
 	}
+	if (o.remove_grace_ms > UDRVI_MAX_GRACE_MS) {
+		udrvi_err(NULL, "udrv_init: remove_grace_ms %u is above %u: the kernel waits for the "
+			  "device meanwhile", o.remove_grace_ms, UDRVI_MAX_GRACE_MS);
+		return -EINVAL;
+	}
 	udrvi_lock();
 	if (rt_inited) {
 		ret = -EALREADY;
@@ -102,6 +137,8 @@ int udrv_init(const struct udrv_opts *opts)
 		o.chunk_size = 64 * UDRVI_MIB;
 	if (!o.va_window)
 		o.va_window = 64 * UDRVI_GIB;
+	if (!o.remove_grace_ms)
+		o.remove_grace_ms = UDRVI_DEFAULT_GRACE_MS;
 	o.va_window = UDRVI_ALIGN_UP(o.va_window, UDRVI_GIB);
 	rt_opts = o;
 	rt_inited = true;
@@ -128,6 +165,7 @@ const struct udrv_opts *udrvi_opts(void)
 void udrvi_dev_register(struct udrv_dev *dev)
 {
 	udrvi_lock();
+	dev->event_fd = -1;
 	dev->next = rt_devices;
 	rt_devices = dev;
 	udrvi_unlock();
@@ -149,8 +187,10 @@ bool udrvi_dev_bdf_open(const char *name)
 	bool found = false;
 
 	udrvi_lock();
+	/* A released handle no longer holds its BDF: the device may come back
+	 * (hot-add at the same address) while the application still has it. */
 	for (struct udrv_dev *d = rt_devices; d && !found; d = d->next)
-		found = !d->is_model && !strcmp(d->name, name);
+		found = !d->is_model && !d->released && !strcmp(d->name, name);
 	udrvi_unlock();
 	return found;
 }

@@ -318,6 +318,25 @@ out:
 	udrvi_unlock();
 }
 
+/*
+ * When the kernel removes a device (hot-unplug), it waits for the device fd
+ * to close and then, if that was its group's last device, detaches the group
+ * from the container itself; type1 drops the container's IOMMU with its last
+ * group, and every later VFIO_IOMMU_UNMAP_DMA fails with EINVAL. So the
+ * container's last device unmaps the DMA chunks while its fd still holds the
+ * group in place, then closes the fd; a group the kernel already detached
+ * makes VFIO_GROUP_UNSET_CONTAINER fail, which is expected then.
+ */
+void udrvi_vfio_device_close(struct udrvi_vfio_group *g, int devfd)
+{
+	udrvi_lock();
+	if (g->refs == 1 && ct.groups == g && !g->next)
+		udrvi_mem_container_detach();
+	udrvi_sys->close(devfd);
+	udrvi_vfio_group_put(g);
+	udrvi_unlock();
+}
+
 int udrvi_vfio_dma_map(void *va, uint64_t iova, size_t len)
 {
 	struct vfio_iommu_type1_dma_map map = {

@@ -99,7 +99,11 @@ static int vfio_region_info(struct udrv_dev *dev, unsigned index, struct udrv_re
 
 	if (index >= vd->num_regions)
 		return -EINVAL;
-	ri = region_info_get(vd, index);
+	udrvi_lock();
+	ri = dev->released ? NULL : region_info_get(vd, index);
+	udrvi_unlock();
+	if (dev->released)
+		return -ENODEV;
 	if (!ri)
 		return -errno ? -errno : -EIO;
 	memset(info, 0, sizeof(*info));
@@ -121,6 +125,8 @@ static int vfio_map_bar(struct udrv_dev *dev, unsigned bar, void **addr, size_t 
 	uint8_t *base;
 	int ret = 0;
 
+	if (dev->released)
+		return -ENODEV;
 	if (vd->bars[bar].addr) {
 		*addr = vd->bars[bar].addr;
 		*len = vd->bars[bar].len;
@@ -188,20 +194,36 @@ out:
 static int vfio_bar_rw(struct udrv_dev *dev, unsigned bar, uint64_t off, void *buf, size_t len, bool write)
 {
 	struct vdev *vd = to_vdev(dev);
-	struct vfio_region_info *ri = region_info_get(vd, bar);
+	struct vfio_region_info *ri;
 	ssize_t n;
 	uint64_t base, size;
+	int ret;
 
-	if (!ri)
-		return -EIO;
+	/* The lock keeps a release from closing (and the fd number from being
+	 * reused) under the access. */
+	udrvi_lock();
+	if (dev->released) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ri = region_info_get(vd, bar);
+	if (!ri) {
+		ret = -EIO;
+		goto out;
+	}
 	base = ri->offset;
 	size = ri->size;
 	free(ri);
-	if (off > size || len > size - off)
-		return -ERANGE;
+	if (off > size || len > size - off) {
+		ret = -ERANGE;
+		goto out;
+	}
 	n = write ? udrvi_sys->pwrite(vd->fd, buf, len, (off_t)(base + off))
 		  : udrvi_sys->pread(vd->fd, buf, len, (off_t)(base + off));
-	return n == (ssize_t)len ? 0 : -EIO;
+	ret = n == (ssize_t)len ? 0 : -EIO;
+out:
+	udrvi_unlock();
+	return ret;
 }
 
 static int vfio_cfg_rw(struct udrv_dev *dev, uint32_t off, void *buf, size_t len, bool write)
@@ -211,8 +233,13 @@ static int vfio_cfg_rw(struct udrv_dev *dev, uint32_t off, void *buf, size_t len
 
 	if (off > vd->cfg_size || len > vd->cfg_size - off)
 		return -ERANGE;
-	n = write ? udrvi_sys->pwrite(vd->fd, buf, len, (off_t)(vd->cfg_off + off))
-		  : udrvi_sys->pread(vd->fd, buf, len, (off_t)(vd->cfg_off + off));
+	udrvi_lock();
+	n = dev->released ? -2
+		: write ? udrvi_sys->pwrite(vd->fd, buf, len, (off_t)(vd->cfg_off + off))
+			: udrvi_sys->pread(vd->fd, buf, len, (off_t)(vd->cfg_off + off));
+	udrvi_unlock();
+	if (n == -2)
+		return -ENODEV;
 	if (n != (ssize_t)len) {
 		udrvi_err(dev->name, "config space %s at 0x%x failed", write ? "write" : "read", off);
 		return -EIO;
@@ -224,17 +251,21 @@ static int vfio_reset(struct udrv_dev *dev)
 {
 	struct vdev *vd = to_vdev(dev);
 
+	int ret = 0;
+
 	if (!(vd->flags & VFIO_DEVICE_FLAGS_RESET)) {
 		udrvi_err(dev->name, "the device offers no reset VFIO can use (no FLR, PM or bus reset)");
 		return -ENOTTY;
 	}
-	if (udrvi_sys->ioctl(vd->fd, VFIO_DEVICE_RESET, NULL)) {
-		int err = errno;
-
-		udrvi_err(dev->name, "VFIO_DEVICE_RESET failed: %s", strerror(err));
-		return -err;
-	}
-	return 0;
+	udrvi_lock();
+	if (dev->released)
+		ret = -ENODEV;
+	else if (udrvi_sys->ioctl(vd->fd, VFIO_DEVICE_RESET, NULL))
+		ret = -errno;
+	udrvi_unlock();
+	if (ret && ret != -ENODEV)
+		udrvi_err(dev->name, "VFIO_DEVICE_RESET failed: %s", strerror(-ret));
+	return ret;
 }
 
 static int irq_set(struct vdev *vd, unsigned index, int efd)
@@ -283,9 +314,8 @@ static void irqs_setup(struct vdev *vd)
 	}
 }
 
-static void vfio_close(struct udrv_dev *dev)
+static void irqs_teardown(struct vdev *vd)
 {
-	struct vdev *vd = to_vdev(dev);
 	static const unsigned idx[2] = { VFIO_PCI_REQ_IRQ_INDEX, VFIO_PCI_ERR_IRQ_INDEX };
 
 	for (int i = 0; i < 2; i++) {
@@ -294,12 +324,66 @@ static void vfio_close(struct udrv_dev *dev)
 		udrvi_events_unwatch(vd->irq_efd[i]);
 		irq_set(vd, idx[i], -1);
 		close(vd->irq_efd[i]);
+		vd->irq_efd[i] = -1;
 	}
+}
+
+/*
+ * Replace a BAR mapping in place with private memory full of ones. Threads
+ * that still touch the BAR (a doorbell write, a status read on the data path)
+ * then see what a PCI read of a removed device returns, and never a SIGBUS or
+ * SIGSEGV: MAP_FIXED swaps the pages under mmap_lock, so an access sees either
+ * the device or the new memory. Dropping the VFIO mapping also drops the
+ * reference it held on the device file, which the kernel waits for.
+ */
+static int bar_make_inert(struct vdev *vd, unsigned b)
+{
+	void *p = udrvi_sys->mmap(vd->bars[b].addr, vd->bars[b].len, PROT_READ | PROT_WRITE,
+				  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		udrvi_err(vd->dev.name, "cannot replace the BAR%u mapping: %s", b, strerror(err));
+		return -err;
+	}
+	memset(p, 0xff, vd->bars[b].len);
+	return 0;
+}
+
+/* Under the runtime lock (udrvi_dev_release). Order: BARs inert (they pin the
+ * device fd), IRQs off, then the device fd, its group, the container. */
+static int vfio_release(struct udrv_dev *dev)
+{
+	struct vdev *vd = to_vdev(dev);
+
+	for (unsigned b = 0; b < NBARS; b++) {
+		if (!vd->bars[b].addr)
+			continue;
+		if (bar_make_inert(vd, b)) {
+			/* Without inert memory there, the mapping cannot go while
+			 * the application may touch it: do not close the fd. */
+			return -EBUSY;
+		}
+	}
+	irqs_teardown(vd);
+	udrvi_vfio_device_close(vd->group, vd->fd);
+	vd->fd = -1;
+	vd->group = NULL;
+	udrvi_info(dev->name, "released to the kernel: BARs inert, device fd and group closed");
+	return 0;
+}
+
+static void vfio_close(struct udrv_dev *dev)
+{
+	struct vdev *vd = to_vdev(dev);
+
+	irqs_teardown(vd);
 	for (unsigned b = 0; b < NBARS; b++)
 		if (vd->bars[b].addr)
 			udrvi_sys->munmap(vd->bars[b].addr, vd->bars[b].len);
-	udrvi_sys->close(vd->fd);
-	udrvi_vfio_group_put(vd->group);
+	if (!dev->released)
+		udrvi_vfio_device_close(vd->group, vd->fd);
 	free(vd);
 }
 
@@ -309,6 +393,7 @@ static const struct udrvi_dev_ops vfio_ops = {
 	.reset = vfio_reset,
 	.region_info = vfio_region_info,
 	.map_bar = vfio_map_bar,
+	.release = vfio_release,
 	.close = vfio_close,
 };
 
@@ -372,6 +457,7 @@ int udrv_dev_open(const char *bdfstr, struct udrv_dev **out)
 	}
 	snprintf(vd->dev.name, sizeof(vd->dev.name), "%s", name);
 	vd->dev.ops = &vfio_ops;
+	vd->dev.event_fd = -1;
 	vd->irq_efd[0] = vd->irq_efd[1] = -1;
 	ret = udrvi_vfio_group_get(pi.iommu_group, name, &vd->group);
 	if (ret)

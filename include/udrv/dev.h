@@ -3,8 +3,8 @@
  * udrv device handle: a PCI function reached through VFIO, or an in-process
  * device model, behind one interface.
  *
- * Thread safety: open/close and the configuration calls take the runtime lock
- * and may be called from any thread. udrv_dev_events() is a lock-free atomic
+ * Thread safety: open/close, release and the configuration calls take the
+ * runtime lock and may be called from any thread. udrv_dev_events() is a lock-free atomic
  * read meant for the data path. A BAR mapping is plain memory: access it with
  * the accessors in <udrv/mmio.h>.
  */
@@ -43,7 +43,8 @@ char *udrv_bdf_format(const struct udrv_bdf *bdf, char *buf);
 int udrv_dev_open(const char *bdf, struct udrv_dev **out);
 
 /* Close a device: its BAR mappings, its fds, and its group and the container
- * when it was their last user. Other open devices are not disturbed. */
+ * when it was their last user. Other open devices are not disturbed. Also
+ * frees a released device's handle. */
 void udrv_dev_close(struct udrv_dev *dev);
 
 /* The device's name: its BDF, or the model's name. Used as the log prefix. */
@@ -83,6 +84,7 @@ enum udrv_dev_event {
 	UDRV_DEV_EV_REMOVE = 1u << 0, /* the kernel asks us to release the device (hot-unplug) */
 	UDRV_DEV_EV_ERROR = 1u << 1,  /* PCI error (AER) reported */
 	UDRV_DEV_EV_FAILED = 1u << 2, /* a driver declared the device failed */
+	UDRV_DEV_EV_RELEASED = 1u << 3, /* given back to the kernel: the handle only says -ENODEV */
 };
 /* Pointer to the device's event bits; read it with an atomic load on the data
  * path (no system call). Valid until udrv_dev_close. */
@@ -92,6 +94,37 @@ void udrv_dev_raise_event(struct udrv_dev *dev, uint32_t events);
 /* Clear event bits, e.g. UDRV_DEV_EV_FAILED once a driver re-initialised the
  * device successfully. */
 void udrv_dev_clear_event(struct udrv_dev *dev, uint32_t events);
+
+/*
+ * Hot-remove. When the kernel asks for the device back (VFIO request IRQ:
+ * hot-unplug, unbind), the runtime sets UDRV_DEV_EV_REMOVE and, unless the
+ * application closes the device first, releases it itself once the grace
+ * period has passed (udrv_opts.remove_grace_ms, UDRV_REMOVE_GRACE_MS; default
+ * 500 ms): the BAR mappings become inert memory at the same addresses (loads
+ * read all ones, stores are dropped, never SIGBUS), the device fd is closed,
+ * then its group and the container when nothing else uses them. The handle
+ * and the BAR addresses stay valid until udrv_dev_close; every call on the
+ * handle returns -ENODEV, and UDRV_DEV_EV_RELEASED is set. Drivers complete
+ * their outstanding requests as aborted at their owner's next poll.
+ */
+
+/* Called on the runtime's event thread, with the runtime lock held, for
+ * events the kernel sends (REMOVE, ERROR) and for RELEASED; events holds the
+ * bits just raised. Keep it short (set a flag, wake a thread); it may call
+ * udrv_dev_release but must not close the device or call udrv_fini, and must
+ * not wait for a lock a thread holds while calling udrv. */
+typedef void (*udrv_dev_event_cb)(struct udrv_dev *dev, uint32_t events, void *arg);
+/* Set (or with cb NULL, clear) the device's event callback. 0 or -EINVAL. */
+int udrv_dev_set_event_cb(struct udrv_dev *dev, udrv_dev_event_cb cb, void *arg);
+/* An eventfd (non-blocking) that becomes readable when the kernel sends an
+ * event or the runtime releases the device: for poll/epoll loops. Read it to
+ * re-arm, then look at udrv_dev_events(). Owned by the handle (closed by
+ * udrv_dev_close); -errno if it cannot be created. */
+int udrv_dev_event_fd(struct udrv_dev *dev);
+/* Release the device now, as the runtime does when the grace period ends:
+ * for an application that is done with it but still has handles around.
+ * 0 (also if already released), -EOPNOTSUPP for a device model. */
+int udrv_dev_release(struct udrv_dev *dev);
 
 /* Per-device driver-private pointer (one driver owns a device at a time). */
 void udrv_dev_set_priv(struct udrv_dev *dev, void *priv);

@@ -9,6 +9,9 @@
  *                                                 tests and the device model only)
  *   UDRV_HUGEPAGE  2M|1G                         (default: 2M, or 1G if only 1G is reserved)
  *   UDRV_CHUNK_MB  size of a DMA chunk in MiB    (default 64, rounded to the page size)
+ *   UDRV_REMOVE_GRACE_MS  how long a device the kernel asks for back (hot-unplug)
+ *                  stays with the application before the runtime releases it
+ *                  (1..60000, default 500; see <udrv/dev.h>, "Hot-remove")
  *
  * Thread safety: udrv_init/udrv_fini must not race with any other udrv call.
  */
@@ -35,6 +38,8 @@ struct udrv_opts {
 	size_t page_size;       /* 0: default; else 2 MiB or 1 GiB */
 	size_t chunk_size;      /* 0: default (64 MiB) */
 	size_t va_window;       /* 0: default (64 GiB) virtual window for DMA memory */
+	uint32_t remove_grace_ms; /* 0: default (UDRV_REMOVE_GRACE_MS, else 500); at most
+				   * 60000. The kernel waits for the device meanwhile. */
 };
 
 /* Initialise with opts (NULL: defaults). -EALREADY if already initialised. */

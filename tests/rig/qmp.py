@@ -6,6 +6,8 @@ Command line:
   qmp.py SOCKET COMMAND [ARGS_JSON] [--wait-event NAME] [--timeout SEC]
   qmp.py SOCKET '{"execute": "query-pci"}'
 prints the command's "return" value as JSON; exits 1 on a QMP error or timeout.
+With --wait-event, the event is printed as JSON with one key added:
+"udrv_seconds", the time from sending the command to the event (host clock).
 
   qmp.py $UDRV_RIG_QMP device_del '{"id": "nvme0"}' --wait-event DEVICE_DELETED
   qmp.py $UDRV_RIG_QMP human-monitor-command '{"command-line": "info pci"}'
@@ -115,6 +117,7 @@ def main(argv):
     path, cmd = pos[0], pos[1]
     try:
         with QMP(path, timeout) as q:
+            t0 = time.monotonic()
             if cmd.lstrip().startswith("{"):
                 ret = q.execute(json.loads(cmd), timeout)
             else:
@@ -125,6 +128,7 @@ def main(argv):
                 print(ret if isinstance(ret, str) else json.dumps(ret, indent=1))
             if wait:
                 ev = q.wait_event(wait, timeout)
+                ev["udrv_seconds"] = round(time.monotonic() - t0, 3)
                 print(json.dumps(ev))
     except (QMPError, OSError, ValueError) as e:
         print(f"qmp: {e}", file=sys.stderr)

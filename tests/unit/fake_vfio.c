@@ -18,6 +18,40 @@ enum kind { K_NONE, K_CONTAINER, K_GROUP, K_DEVICE };
 
 static struct fake_vfio fv;
 static enum kind kinds[MAX_FDS];
+static int dev_group[MAX_FDS];      /* device fd -> the group fd it came from */
+static bool group_attached[MAX_FDS]; /* group fd -> set to the container */
+static int attached_groups;
+static int bar_memfd = -1;
+
+static void record(enum fake_vfio_op op)
+{
+	if (fv.norder < FAKE_MAX_ORDER)
+		fv.order[fv.norder++] = op;
+}
+
+int fake_vfio_first(const struct fake_vfio *f, enum fake_vfio_op op)
+{
+	for (unsigned i = 0; i < f->norder; i++)
+		if (f->order[i] == op)
+			return (int)i;
+	return -1;
+}
+
+int fake_vfio_last(const struct fake_vfio *f, enum fake_vfio_op op)
+{
+	for (unsigned i = f->norder; i-- > 0;)
+		if (f->order[i] == op)
+			return (int)i;
+	return -1;
+}
+
+static void group_detach(int g)
+{
+	if (g >= 0 && g < MAX_FDS && group_attached[g]) {
+		group_attached[g] = false;
+		attached_groups--;
+	}
+}
 
 static int fake_open(const char *path, int flags)
 {
@@ -49,9 +83,36 @@ static int fake_open(const char *path, int flags)
 	return fd;
 }
 
+static bool other_devices_of(int group, int except)
+{
+	for (int i = 0; i < MAX_FDS; i++)
+		if (i != except && kinds[i] == K_DEVICE && dev_group[i] == group)
+			return true;
+	return false;
+}
+
 static int fake_close(int fd)
 {
 	if (fd >= 0 && fd < MAX_FDS && kinds[fd] != K_NONE) {
+		switch (kinds[fd]) {
+		case K_DEVICE:
+			fv.device_closes++;
+			record(FAKE_OP_DEVICE_CLOSE);
+			/* The kernel's vfio_device_remove_group: with the group's
+			 * last device, the group leaves the container. */
+			if (fv.unplug_on_close && !other_devices_of(dev_group[fd], fd))
+				group_detach(dev_group[fd]);
+			break;
+		case K_GROUP:
+			fv.group_closes++;
+			record(FAKE_OP_GROUP_CLOSE);
+			group_detach(fd);
+			break;
+		default:
+			fv.container_closes++;
+			record(FAKE_OP_CONTAINER_CLOSE);
+			break;
+		}
 		kinds[fd] = K_NONE;
 		fv.open_fds--;
 	}
@@ -122,7 +183,17 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		((struct vfio_group_status *)arg)->flags = fv.group_not_viable ? 0 : VFIO_GROUP_FLAGS_VIABLE;
 		return 0;
 	case VFIO_GROUP_SET_CONTAINER:
+		if (!group_attached[fd]) {
+			group_attached[fd] = true;
+			attached_groups++;
+		}
+		return 0;
 	case VFIO_GROUP_UNSET_CONTAINER:
+		if (!group_attached[fd]) {
+			errno = EINVAL;
+			return -1;
+		}
+		group_detach(fd);
 		return 0;
 	case VFIO_SET_IOMMU:
 		if (fv.set_iommu_errno) {
@@ -146,9 +217,15 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	case VFIO_IOMMU_UNMAP_DMA: {
 		struct vfio_iommu_type1_dma_unmap *u = arg;
 
+		if (!attached_groups) { /* type1 went with the last group */
+			fv.bad_unmaps++;
+			errno = EINVAL;
+			return -1;
+		}
 		for (unsigned i = 0; i < fv.nmaps; i++)
 			if (!fv.maps[i].unmapped && fv.maps[i].iova == u->iova && fv.maps[i].size == u->size) {
 				fv.maps[i].unmapped = true;
+				record(FAKE_OP_UNMAP);
 				return 0;
 			}
 		fv.bad_unmaps++;
@@ -160,6 +237,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 
 		if (dfd >= 0 && dfd < MAX_FDS) {
 			kinds[dfd] = K_DEVICE;
+			dev_group[dfd] = fd;
 			fv.open_fds++;
 		}
 		return dfd;
@@ -201,11 +279,23 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if (fd >= 0 && fd < MAX_FDS && kinds[fd] == K_DEVICE) {
-		if ((uint64_t)off != REGION_OFF(0)) {
+		void *p;
+
+		if ((uint64_t)off != REGION_OFF(0) || len > BAR0_SIZE) {
 			errno = EINVAL;
 			return MAP_FAILED;
 		}
-		return mmap(addr, len, prot, (flags & MAP_FIXED) | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* BAR0 is shared memory: the fake keeps the device's view of it. */
+		if (bar_memfd < 0) {
+			bar_memfd = memfd_create("fake-bar0", MFD_CLOEXEC);
+			if (bar_memfd < 0 || ftruncate(bar_memfd, BAR0_SIZE))
+				return MAP_FAILED;
+			p = mmap(NULL, BAR0_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, bar_memfd, 0);
+			if (p == MAP_FAILED)
+				return MAP_FAILED;
+			fv.bar0_device = p;
+		}
+		return mmap(addr, len, prot, (flags & MAP_FIXED) | MAP_SHARED, bar_memfd, 0);
 	}
 	return mmap(addr, len, prot, flags, fd, off);
 }
@@ -252,8 +342,15 @@ static const struct udrvi_sys_ops fake_ops = {
 
 struct fake_vfio *fake_vfio_install(void)
 {
+	if (fv.bar0_device)
+		munmap((void *)fv.bar0_device, BAR0_SIZE);
+	if (bar_memfd >= 0)
+		close(bar_memfd);
+	bar_memfd = -1;
 	memset(&fv, 0, sizeof(fv));
 	memset(kinds, 0, sizeof(kinds));
+	memset(group_attached, 0, sizeof(group_attached));
+	attached_groups = 0;
 	fv.nranges = 2;
 	fv.range_start[0] = 0;
 	fv.range_last[0] = 0xfedfffff;

@@ -230,6 +230,38 @@ static void fault__all_ones_means_gone(void **state)
 	run_fatal(UDRV_NVME_MODEL_FAULT_GONE);
 }
 
+/* The kernel asks for the device back (UDRV_DEV_EV_REMOVE, what the runtime's
+ * event thread sets on the VFIO request IRQ): the owner's next polls complete
+ * every request in flight with ABORTED, once, and the qpair says -ENODEV. */
+static void fault__remove_request_aborts_in_flight_at_next_poll(void **state)
+{
+	struct nt t;
+	struct nt_done d[4] = { 0 };
+	uint8_t *buf;
+	int rc = 0;
+	uint64_t end;
+
+	(void)state;
+	nt_open(&t, &mo_default, NULL, &qo_fast);
+	inject(&t, UDRV_NVME_MODEL_FAULT_DELAY, 4, 0, 10000000);
+	buf = submit_reads(&t, d, 4);
+	udrv_nvme_qpair_ring_doorbell(t.qp);
+	udrv_dev_raise_event(t.dev, UDRV_DEV_EV_REMOVE);
+	end = nt_now_ms() + 3000;
+	while (nt_now_ms() < end && rc >= 0)
+		rc = udrv_nvme_qpair_poll(t.qp, 0);
+	assert_int_equal(rc, -ENODEV);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(d[i].status, UDRV_NVME_STATUS_ABORTED);
+	}
+	assert_true(udrv_nvme_ctrl_failed(t.ctrl));
+	assert_int_equal(udrv_nvme_read(t.qp, 1, buf, 0, 1, 0, nt_cb, &d[0]), -ENODEV);
+	assert_int_equal(d[0].calls, 1);
+	udrv_dma_free(buf);
+	nt_close(&t);
+}
+
 /* The reset API with requests in flight: all complete once as ABORTED,
  * the queues are re-created, new I/O works. */
 static void reset__completes_in_flight_requests(void **state)
@@ -427,6 +459,7 @@ int main(void)
 		cmocka_unit_test(fault__stale_phase_detected),
 		cmocka_unit_test(fault__cfs_fails_requests),
 		cmocka_unit_test(fault__all_ones_means_gone),
+		cmocka_unit_test(fault__remove_request_aborts_in_flight_at_next_poll),
 		cmocka_unit_test(reset__completes_in_flight_requests),
 		cmocka_unit_test(reset__resubmit_from_callback),
 		cmocka_unit_test(qpair__destroy_completes_outstanding),
