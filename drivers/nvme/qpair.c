@@ -26,8 +26,17 @@ void udrvi_nvme_qpair_reset_rings(struct udrv_nvme_qpair *qp)
 	qp->cq_head = qp->cq_db_last = qp->cq_idle = 0;
 	qp->cq_phase = 1; /* the first pass of the CQ posts entries with phase 1 */
 	if (qp->shadow_sq) {
+		/* Called before the queues are created, when the device owns
+		 * none of this qid's slots: clear the shadow doorbells and the
+		 * EventIdx values an earlier queue with this id left (as the
+		 * whole pages are cleared at Doorbell Buffer Config). A stale
+		 * EventIdx ahead of the new tail would tell the driver not to
+		 * ring, and a controller that sleeps on EventIdx (QEMU's) would
+		 * never fetch the commands. */
 		*qp->shadow_sq = 0;
 		*qp->shadow_cq = 0;
+		*(volatile uint32_t *)qp->ei_sq = 0;
+		*(volatile uint32_t *)qp->ei_cq = 0;
 	}
 }
 

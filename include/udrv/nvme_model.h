@@ -10,7 +10,8 @@
  *
  * The model is a polled controller: with shadow doorbells on, it reads the
  * shadow doorbells each poll and sets EventIdx so the driver never needs to
- * write an MMIO doorbell for I/O queues.
+ * write an MMIO doorbell for I/O queues (UDRV_NVME_MODEL_LAZY_SHADOW_DB: it
+ * sleeps on EventIdx instead, as QEMU's controller does).
  *
  * Thread safety: udrv_nvme_model_inject/clear/stats may be called from any
  * thread while the model runs on its runtime thread.
@@ -35,6 +36,11 @@ enum udrv_nvme_model_flags {
 	UDRV_NVME_MODEL_NO_SGL = 1u << 1,       /* do not offer SGLs */
 	UDRV_NVME_MODEL_NO_SHADOW_DB = 1u << 2, /* do not offer Doorbell Buffer Config */
 	UDRV_NVME_MODEL_NO_MDTS = 1u << 3,      /* MDTS = 0: no transfer limit */
+	/* Shadow doorbells as QEMU's hw/nvme (7.2) does them: after an I/O SQ runs
+	 * empty the controller sets EventIdx to the tail it reached and sleeps
+	 * until an MMIO doorbell write wakes it, so a host that ignores EventIdx
+	 * (or leaves a stale one) stalls. */
+	UDRV_NVME_MODEL_LAZY_SHADOW_DB = 1u << 4,
 };
 
 struct udrv_nvme_model_opts {
@@ -56,7 +62,8 @@ int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_de
 			 struct udrv_nvme_model **model);
 
 /* Parse a device spec of the form model[:opt[,opt...]] with opts null,
- * ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow. Returns 1 and
+ * ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow, lazyshadow
+ * (UDRV_NVME_MODEL_LAZY_SHADOW_DB). Returns 1 and
  * opens the model if spec names a model, 0 if it does not (a BDF), -EINVAL
  * (logged) if it is malformed. */
 int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,

@@ -112,9 +112,23 @@ static bool read_sq_tail(struct udrv_nvme_model *m, uint16_t qid, uint16_t *tail
 
 		if (!db || !ei)
 			return false;
-		v = *db;
-		/* A polled controller: EventIdx half a ring away means "never ring". */
-		*ei = (uint16_t)(v + 0x8000u);
+		if (m->o.flags & UDRV_NVME_MODEL_LAZY_SHADOW_DB) {
+			/* Asleep until the host writes the MMIO doorbell; taking the
+			 * write and reading the shadow tail are ordered by the xchg. */
+			uint32_t *reg = (uint32_t *)(m->bar + nvme_sq_db_off(qid, 0));
+
+			if (__atomic_exchange_n(reg, NM_DB_IDLE, __ATOMIC_SEQ_CST) != NM_DB_IDLE) {
+				m->sq[qid].awake = true;
+				m->st.mmio_sq_doorbells++;
+			}
+			if (!m->sq[qid].awake)
+				return false;
+			v = *db;
+		} else {
+			v = *db;
+			/* A polled controller: EventIdx half a ring away means "never ring". */
+			*ei = (uint16_t)(v + 0x8000u);
+		}
 		if ((uint16_t)v != m->sq[qid].tail)
 			m->st.shadow_sq_doorbells++;
 	} else {
@@ -139,7 +153,9 @@ static void read_cq_head(struct udrv_nvme_model *m, uint16_t qid)
 		if (!db || !ei)
 			return;
 		v = *db;
-		*ei = (uint16_t)(v + 0x8000u);
+		/* QEMU never writes the CQ EventIdx; the polled model says "never". */
+		if (!(m->o.flags & UDRV_NVME_MODEL_LAZY_SHADOW_DB))
+			*ei = (uint16_t)(v + 0x8000u);
 	} else {
 		v = rd32(m, nvme_cq_db_off(qid, 0));
 	}
@@ -322,6 +338,23 @@ static bool post_due(struct udrv_nvme_model *m)
 	return did;
 }
 
+/* LAZY_SHADOW_DB, SQ empty: EventIdx = the tail reached (as QEMU's
+ * nvme_update_sq_eventidx), then the shadow tail once more: a host that
+ * stored a new tail before it could see this EventIdx is caught here, one
+ * that stores it later sees EventIdx and rings (base spec 2.0, 3.8.6.2). */
+static void sleep_sq(struct udrv_nvme_model *m, uint16_t qid)
+{
+	volatile uint32_t *db = shadow(m, m->dbbuf_iova, 2u * qid);
+	volatile uint32_t *ei = shadow(m, m->eibuf_iova, 2u * qid);
+
+	if (!db || !ei)
+		return;
+	*ei = m->sq[qid].tail;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if ((uint16_t)*db == m->sq[qid].tail)
+		m->sq[qid].awake = false;
+}
+
 static bool process_sq(struct udrv_nvme_model *m, uint16_t qid)
 {
 	struct nm_sq *sq = &m->sq[qid];
@@ -343,6 +376,8 @@ static bool process_sq(struct udrv_nvme_model *m, uint16_t qid)
 		run_cmd_counted(m, qid, &sqe);
 		n++;
 	}
+	if (sq->awake && sq->head == sq->tail)
+		sleep_sq(m, qid);
 	return n > 0;
 }
 
@@ -592,6 +627,8 @@ int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 			o.flags |= UDRV_NVME_MODEL_NO_SGL;
 		else if (!strcmp(tok, "noshadow") && !eq)
 			o.flags |= UDRV_NVME_MODEL_NO_SHADOW_DB;
+		else if (!strcmp(tok, "lazyshadow") && !eq)
+			o.flags |= UDRV_NVME_MODEL_LAZY_SHADOW_DB;
 		else if (!strcmp(tok, "ns") && eq)
 			o.namespaces = (uint32_t)v;
 		else if (!strcmp(tok, "lba") && eq)
@@ -608,7 +645,7 @@ int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 	return udrv_nvme_model_open(&o, dev, model) < 0 ? -EINVAL : 1;
 bad:
 	udrv_log(UDRV_LOG_ERROR, NULL, "bad model spec \"%s\": expected model[:opt,...] with opts "
-		 "null, nosgl, noshadow, ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N "
+		 "null, nosgl, noshadow, lazyshadow, ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N "
 		 "(e.g. model:null or model:ns=2,lba=4096)", spec);
 	return -EINVAL;
 }

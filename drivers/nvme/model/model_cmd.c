@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <udrv/mmio.h>
 
 #include "model_priv.h"
 
@@ -240,9 +241,13 @@ static struct nm_result create_queue(struct udrv_nvme_model *m, const struct nvm
 		r.status = NM_SC_INVALID_FIELD;
 		return r;
 	}
+	/* A new queue is empty, its head and tail 0, whatever the host last
+	 * wrote to the doorbell of an earlier queue with this id: the model
+	 * keeps a doorbell's value in the BAR register, so clear it. */
 	if (is_cq) {
 		m->cq[qid] = (struct nm_cq){ .valid = true, .iova = sqe->prp1, .size = (uint16_t)size,
 					     .phase = 1 };
+		udrv_mmio_write32(m->bar, nvme_cq_db_off(qid, 0), 0);
 	} else {
 		uint16_t cqid = (uint16_t)(sqe->cdw11 >> 16);
 
@@ -252,6 +257,9 @@ static struct nm_result create_queue(struct udrv_nvme_model *m, const struct nvm
 		}
 		m->sq[qid] = (struct nm_sq){ .valid = true, .iova = sqe->prp1, .size = (uint16_t)size,
 					     .cqid = cqid };
+		udrv_mmio_write32(m->bar, nvme_sq_db_off(qid, 0),
+				  m->dbbuf && (m->o.flags & UDRV_NVME_MODEL_LAZY_SHADOW_DB) ?
+				  NM_DB_IDLE : 0);
 	}
 	return r;
 }

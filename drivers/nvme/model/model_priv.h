@@ -19,9 +19,13 @@
 #define NM_MAX_PENDING 256u
 #define NM_ERRLOG 16u
 #define NM_BURST 64u /* commands taken from one SQ per poll */
+/* LAZY_SHADOW_DB: what the model leaves in an SQ tail doorbell register once
+ * it took a write, so the next write is seen even if it repeats the value. */
+#define NM_DB_IDLE 0xffffffffu
 
 struct nm_sq {
 	bool valid;
+	bool awake;           /* LAZY_SHADOW_DB: woken by an MMIO doorbell write */
 	uint64_t iova;
 	uint16_t size, head, tail, cqid;
 };
