@@ -22,7 +22,7 @@ static void usage(FILE *f)
 		"\n"
 		"DEVICE is a PCI address bound to vfio-pci (0000:01:00.0), or the built-in\n"
 		"controller model: model[:opt,...] with opt null (moves no data), ns=N,\n"
-		"lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow.\n"
+		"lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow, lazyshadow.\n"
 		"\n"
 		"Run 'udrv-nvme COMMAND --help' for the options of a command.\n"
 		"\n"
