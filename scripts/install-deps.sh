@@ -3,8 +3,8 @@
 # Usage: scripts/install-deps.sh [--rig]   (as root; --rig adds QEMU and the guest tools)
 set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config gcc clang libhugetlbfs-dev libhugetlbfs-bin
-            liburing-dev libcmocka-dev linux-libc-dev valgrind strace)
-rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod fio dpdk-dev
+            liburing-dev libcmocka-dev linux-libc-dev valgrind strace g++ fio dpkg-dev)
+rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod dpdk-dev
           iproute2 tcpdump iputils-ping pciutils python3)
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--rig" ]] && want+=("${rig_pkgs[@]}")
@@ -22,3 +22,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The fio engine (frontends/fio) compiles against the installed fio's own
+# sources: fio has no -dev package (docs/fio.md).
+"$(dirname "$0")/fetch-fio-src.sh" >/dev/null ||
+  echo "install-deps: without fio's sources meson skips the fio engine (see above)" >&2
