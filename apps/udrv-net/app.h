@@ -14,7 +14,6 @@
 
 struct app_port {
 	const char *name;          /* as given with -d */
-	struct udrv_dev *model;    /* -d model: the model device we opened */
 	struct udrv_net_port *port;
 	struct udrv_net_rxq *rxq;
 	struct udrv_net_txq *txq;

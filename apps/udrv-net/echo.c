@@ -33,14 +33,14 @@ int mode_echo(const struct app_opts *o)
 
 		for (uint16_t i = 0; i < n; i++) {
 			uint8_t *d = udrv_pkt_data(pkts[i]);
-			const struct eth_hdr *eth = (const struct eth_hdr *)d;
+			const struct udrv_eth_hdr *eth = (const struct udrv_eth_hdr *)d;
 			unsigned len = pkts[i]->data_len;
 			bool ok = false;
 
-			if (len >= ETH_HLEN && eth->type == htons(ETHERTYPE_ARP) &&
+			if (len >= UDRV_ETH_HLEN && eth->ethertype == htons(UDRV_ETHERTYPE_ARP) &&
 			    (ok = frame_arp_reply(d, len, ap.mac, o->ip)))
 				st.arp++;
-			else if (len >= ETH_HLEN && eth->type == htons(ETHERTYPE_IPV4) &&
+			else if (len >= UDRV_ETH_HLEN && eth->ethertype == htons(UDRV_ETHERTYPE_IPV4) &&
 				 !memcmp(eth->dst, ap.mac, 6) && (ok = frame_icmp_reply(d, len, ap.mac, o->ip)))
 				st.icmp++;
 			if (ok) {

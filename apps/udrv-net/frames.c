@@ -25,7 +25,7 @@ uint16_t csum_fold(uint32_t sum)
 }
 
 /* The UDP checksum covers a pseudo header: addresses, protocol, UDP length. */
-static uint32_t udp_pseudo(const struct ipv4_hdr *ip, uint16_t udp_len)
+static uint32_t udp_pseudo(const struct udrv_ipv4_hdr *ip, uint16_t udp_len)
 {
 	uint32_t sum = 0;
 
@@ -36,31 +36,31 @@ static uint32_t udp_pseudo(const struct ipv4_hdr *ip, uint16_t udp_len)
 
 void frame_build(uint8_t *buf, const struct frame_spec *spec)
 {
-	struct eth_hdr *eth = (struct eth_hdr *)buf;
-	struct ipv4_hdr *ip = (struct ipv4_hdr *)(buf + ETH_HLEN);
-	struct udp_hdr *udp = (struct udp_hdr *)(buf + ETH_HLEN + IP_HLEN);
+	struct udrv_eth_hdr *eth = (struct udrv_eth_hdr *)buf;
+	struct udrv_ipv4_hdr *ip = (struct udrv_ipv4_hdr *)(eth + 1);
+	struct udrv_udp_hdr *udp = (struct udrv_udp_hdr *)(ip + 1);
 	struct pktgen_payload *pl = (struct pktgen_payload *)(udp + 1);
-	uint16_t ip_len = (uint16_t)(spec->frame_len - ETH_HLEN);
-	uint16_t udp_len = (uint16_t)(ip_len - IP_HLEN);
+	uint16_t ip_len = (uint16_t)(spec->frame_len - UDRV_ETH_HLEN);
+	uint16_t udp_len = (uint16_t)(ip_len - UDRV_IPV4_MIN_HLEN);
 	uint16_t c;
 
 	memset(buf, 0, spec->frame_len);
 	memcpy(eth->dst, spec->dst_mac, 6);
 	memcpy(eth->src, spec->src_mac, 6);
-	eth->type = htons(ETHERTYPE_IPV4);
-	ip->ver_ihl = 0x45;
-	ip->tot_len = htons(ip_len);
-	ip->frag = htons(0x4000); /* DF */
+	eth->ethertype = htons(UDRV_ETHERTYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_len = htons(ip_len);
+	ip->frag_off = htons(0x4000); /* DF */
 	ip->ttl = 64;
-	ip->proto = 17;
+	ip->proto = UDRV_IPPROTO_UDP;
 	ip->src = spec->src_ip;
 	ip->dst = spec->dst_ip;
-	ip->csum = htons(csum_fold(csum_partial(ip, IP_HLEN, 0)));
-	udp->sport = htons(PKTGEN_PORT);
-	udp->dport = htons(PKTGEN_PORT);
+	ip->csum = htons(csum_fold(csum_partial(ip, UDRV_IPV4_MIN_HLEN, 0)));
+	udp->src_port = htons(PKTGEN_PORT);
+	udp->dst_port = htons(PKTGEN_PORT);
 	udp->len = htons(udp_len);
 	pl->magic = htonl(PKTGEN_MAGIC);
-	for (unsigned i = sizeof(*pl); i < (unsigned)udp_len - UDP_HLEN; i++)
+	for (unsigned i = sizeof(*pl); i < (unsigned)udp_len - UDRV_UDP_HLEN; i++)
 		((uint8_t *)(pl + 1))[i - sizeof(*pl)] = (uint8_t)i;
 	c = csum_fold(csum_partial(udp, udp_len, udp_pseudo(ip, udp_len)));
 	udp->csum = htons(c ? c : 0xffff); /* 0 means "no checksum" in UDP */
@@ -68,7 +68,9 @@ void frame_build(uint8_t *buf, const struct frame_spec *spec)
 
 void frame_set_seq(uint8_t *buf, uint32_t seq)
 {
-	struct udp_hdr *udp = (struct udp_hdr *)(buf + ETH_HLEN + IP_HLEN);
+	/* frame_build wrote a 20-byte IPv4 header */
+	struct udrv_ipv4_hdr *ip = (struct udrv_ipv4_hdr *)((struct udrv_eth_hdr *)buf + 1);
+	struct udrv_udp_hdr *udp = (struct udrv_udp_hdr *)(ip + 1);
 	struct pktgen_payload *pl = (struct pktgen_payload *)(udp + 1);
 	uint32_t old = ntohl(pl->seq), sum;
 	uint16_t c;
@@ -84,25 +86,26 @@ void frame_set_seq(uint8_t *buf, uint32_t seq)
 
 enum frame_check frame_check(const uint8_t *buf, unsigned len)
 {
-	const struct eth_hdr *eth = (const struct eth_hdr *)buf;
-	const struct ipv4_hdr *ip = (const struct ipv4_hdr *)(buf + ETH_HLEN);
-	const struct udp_hdr *udp;
+	const struct udrv_eth_hdr *eth = (const struct udrv_eth_hdr *)buf;
+	const struct udrv_ipv4_hdr *ip = (const struct udrv_ipv4_hdr *)(eth + 1);
+	const struct udrv_udp_hdr *udp;
 	const struct pktgen_payload *pl;
 	unsigned ihl, ip_len, udp_len;
 
-	if (len < ETH_HLEN + IP_HLEN + UDP_HLEN + sizeof(*pl) || eth->type != htons(ETHERTYPE_IPV4))
+	if (len < UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + UDRV_UDP_HLEN + sizeof(*pl) ||
+	    eth->ethertype != htons(UDRV_ETHERTYPE_IPV4))
 		return FRAME_OTHER;
-	ihl = (ip->ver_ihl & 0xf) * 4u;
-	if ((ip->ver_ihl >> 4) != 4 || ihl < IP_HLEN || ip->proto != 17 ||
-	    len < ETH_HLEN + ihl + UDP_HLEN + sizeof(*pl))
+	ihl = udrv_ipv4_hlen(ip);
+	if ((ip->version_ihl >> 4) != 4 || ihl < UDRV_IPV4_MIN_HLEN || ip->proto != UDRV_IPPROTO_UDP ||
+	    len < UDRV_ETH_HLEN + ihl + UDRV_UDP_HLEN + sizeof(*pl))
 		return FRAME_OTHER;
-	udp = (const struct udp_hdr *)(buf + ETH_HLEN + ihl);
+	udp = (const struct udrv_udp_hdr *)((const uint8_t *)ip + ihl);
 	pl = (const struct pktgen_payload *)(udp + 1);
-	if (pl->magic != htonl(PKTGEN_MAGIC) || udp->dport != htons(PKTGEN_PORT))
+	if (pl->magic != htonl(PKTGEN_MAGIC) || udp->dst_port != htons(PKTGEN_PORT))
 		return FRAME_OTHER;
-	ip_len = ntohs(ip->tot_len);
+	ip_len = ntohs(ip->total_len);
 	udp_len = ntohs(udp->len);
-	if (ip_len > len - ETH_HLEN || ip_len < ihl + UDP_HLEN || udp_len != ip_len - ihl)
+	if (ip_len > len - UDRV_ETH_HLEN || ip_len < ihl + UDRV_UDP_HLEN || udp_len != ip_len - ihl)
 		return FRAME_PKTGEN_BAD;
 	/* A correct header sums to 0 (folded: 0xffff before inversion). */
 	if (csum_fold(csum_partial(ip, ihl, 0)) != 0)
@@ -115,11 +118,11 @@ enum frame_check frame_check(const uint8_t *buf, unsigned len)
 /* Turn an ARP request for ip into the reply, in place. */
 bool frame_arp_reply(uint8_t *d, unsigned len, const uint8_t *mac, uint32_t ip)
 {
-	struct eth_hdr *eth = (struct eth_hdr *)d;
-	struct arp_ipv4 *arp = (struct arp_ipv4 *)(d + ETH_HLEN);
+	struct udrv_eth_hdr *eth = (struct udrv_eth_hdr *)d;
+	struct arp_ipv4 *arp = (struct arp_ipv4 *)(eth + 1);
 
-	if (len < ETH_HLEN + sizeof(*arp) || arp->htype != htons(1) ||
-	    arp->ptype != htons(ETHERTYPE_IPV4) || arp->hlen != 6 || arp->plen != 4 ||
+	if (len < UDRV_ETH_HLEN + sizeof(*arp) || arp->htype != htons(1) ||
+	    arp->ptype != htons(UDRV_ETHERTYPE_IPV4) || arp->hlen != 6 || arp->plen != 4 ||
 	    arp->op != htons(1) || arp->tpa != ip)
 		return false;
 	memcpy(eth->dst, arp->sha, 6);
@@ -135,18 +138,18 @@ bool frame_arp_reply(uint8_t *d, unsigned len, const uint8_t *mac, uint32_t ip)
 /* Turn an ICMP echo request to ip into the reply, in place. */
 bool frame_icmp_reply(uint8_t *d, unsigned len, const uint8_t *mac, uint32_t ip)
 {
-	struct eth_hdr *eth = (struct eth_hdr *)d;
-	struct ipv4_hdr *iph = (struct ipv4_hdr *)(d + ETH_HLEN);
+	struct udrv_eth_hdr *eth = (struct udrv_eth_hdr *)d;
+	struct udrv_ipv4_hdr *iph = (struct udrv_ipv4_hdr *)(eth + 1);
 	struct icmp_hdr *icmp;
 	unsigned ihl, tot;
 	uint32_t tmp;
 
-	if (len < ETH_HLEN + IP_HLEN)
+	if (len < UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN)
 		return false;
-	ihl = (iph->ver_ihl & 0xf) * 4u;
-	tot = ntohs(iph->tot_len);
-	if ((iph->ver_ihl >> 4) != 4 || ihl < IP_HLEN || iph->proto != 1 || iph->dst != ip ||
-	    tot < ihl + sizeof(*icmp) || tot > len - ETH_HLEN || (ntohs(iph->frag) & 0x3fff))
+	ihl = udrv_ipv4_hlen(iph);
+	tot = ntohs(iph->total_len);
+	if ((iph->version_ihl >> 4) != 4 || ihl < UDRV_IPV4_MIN_HLEN || iph->proto != UDRV_IPPROTO_ICMP || iph->dst != ip ||
+	    tot < ihl + sizeof(*icmp) || tot > len - UDRV_ETH_HLEN || (ntohs(iph->frag_off) & 0x3fff))
 		return false;
 	icmp = (struct icmp_hdr *)((uint8_t *)iph + ihl);
 	if (icmp->type != 8 || icmp->code != 0)

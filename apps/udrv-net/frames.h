@@ -6,37 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ETH_HLEN 14
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP 0x0806
-#define IP_HLEN 20
-#define UDP_HLEN 8
+#include <udrv/net_hdr.h> /* Ethernet, IPv4, UDP */
+
 #define PKTGEN_MAGIC 0x55445256u /* "UDRV" */
 #define PKTGEN_PORT 9            /* discard */
 #define FCS_LEN 4
-
-struct eth_hdr {
-	uint8_t dst[6];
-	uint8_t src[6];
-	uint16_t type; /* big endian */
-} __attribute__((packed));
-
-struct ipv4_hdr {
-	uint8_t ver_ihl;
-	uint8_t tos;
-	uint16_t tot_len;
-	uint16_t id;
-	uint16_t frag;
-	uint8_t ttl;
-	uint8_t proto;
-	uint16_t csum;
-	uint32_t src; /* network order */
-	uint32_t dst;
-} __attribute__((packed));
-
-struct udp_hdr {
-	uint16_t sport, dport, len, csum;
-} __attribute__((packed));
 
 struct arp_ipv4 {
 	uint16_t htype, ptype;

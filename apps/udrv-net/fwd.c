@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <udrv/net_hdr.h>
+
 #include "app.h"
 
 static uint64_t forward(struct app_port *in, struct app_port *out, bool swap, uint64_t *dropped)
@@ -15,13 +17,10 @@ static uint64_t forward(struct app_port *in, struct app_port *out, bool swap, ui
 		return 0;
 	if (swap) {
 		for (uint16_t i = 0; i < n; i++) {
-			uint8_t *d = udrv_pkt_data(pkts[i]), tmp[6];
+			struct udrv_eth_hdr *eth = udrv_pkt_eth(pkts[i]);
 
-			if (pkts[i]->data_len < 12)
-				continue;
-			memcpy(tmp, d, 6);
-			memcpy(d, d + 6, 6);
-			memcpy(d + 6, tmp, 6);
+			if (eth) /* a runt shorter than a header goes out unchanged */
+				udrv_eth_swap_macs(eth);
 		}
 	}
 	took = udrv_net_tx_burst(out->txq, pkts, n);

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <udrv/net_model.h>
-
 #include "app.h"
 
 volatile sig_atomic_t app_stop;
@@ -20,8 +18,9 @@ static void usage(FILE *f)
 "usage: udrv-net MODE -d DEV [options]\n"
 "\n"
 "DEV is a PCI address bound to vfio-pci (virtio-net 1af4:1041 or 82574L 8086:10d3),\n"
-"or 'model' for the in-process virtio-net model, which loops every frame sent back\n"
-"to its receive queue (runs anywhere; set UDRV_MEM=anon without hugepages).\n"
+"or a device model, which loops every frame sent back to its receive queue (runs\n"
+"anywhere; set UDRV_MEM=anon without hugepages): 'model' or 'model:virtio' (virtio-net;\n"
+"options after a comma: queues=N, qsize=N) or 'model:e1000e' (82574L).\n"
 "\n"
 "modes:\n"
 "  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--seq]\n"
@@ -53,6 +52,7 @@ static void usage(FILE *f)
 "\n"
 "examples:\n"
 "  UDRV_MEM=anon udrv-net pktgen -d model --count 1000000 --json\n"
+"  UDRV_MEM=anon udrv-net fwd -d model:e1000e -t 2\n"
 "  udrv-net pktgen -d 0000:00:03.0 -t 10 --size 64 --dst-mac 52:54:00:12:34:57\n"
 "  udrv-net echo -d 0000:00:04.0 --ip 169.254.10.2 -t 30\n");
 }
@@ -103,22 +103,11 @@ int app_open_port_pool(struct app_port *ap, const char *name, bool promisc, stru
 
 	memset(ap, 0, sizeof(*ap));
 	ap->name = name;
-	if (!strcmp(name, "model")) {
-		rc = udrv_net_model_open(NULL, &ap->model);
-		if (rc) {
-			fprintf(stderr, "udrv-net: cannot open the virtio-net model: %s\n",
-				strerror(-rc));
-			return rc;
-		}
-		rc = udrv_net_open_dev(ap->model, &po, &ap->port);
-	} else {
-		rc = udrv_net_open(name, &po, &ap->port);
-	}
+	/* A BDF, or a model name ("model", "model:e1000e"): udrv_net_open takes both. */
+	rc = udrv_net_open(name, &po, &ap->port);
 	if (rc) {
 		/* The library logged what failed and how to fix it. */
 		fprintf(stderr, "udrv-net: cannot open port %s: %s\n", name, strerror(-rc));
-		if (ap->model)
-			udrv_dev_close(ap->model);
 		return rc;
 	}
 	if (promisc && udrv_net_promisc_set(ap->port, true) == -ENOTSUP)
@@ -135,8 +124,6 @@ void app_close_port(struct app_port *ap)
 	if (!ap->port)
 		return;
 	udrv_net_close(ap->port);
-	if (ap->model)
-		udrv_dev_close(ap->model);
 	ap->port = NULL;
 }
 

@@ -193,8 +193,10 @@ int udrv_net_open(const char *bdf, const struct udrv_net_port_opts *opts,
 
 	if (!out)
 		return -EINVAL;
-	rc = udrv_dev_open(bdf, &dev);
-	if (rc)
+	rc = udrvi_net_model_open_spec(bdf, &dev);
+	if (rc == 0)
+		rc = udrv_dev_open(bdf, &dev);
+	if (rc < 0)
 		return rc;
 	rc = udrv_net_open_dev(dev, opts, out);
 	if (rc) {

@@ -117,4 +117,9 @@ void udrvi_net_port_fail(struct udrv_net_port *port);
 /* Free n packets with chains; groups consecutive packets of one pool. */
 void udrvi_pkt_free_bulk(struct udrv_pkt *const *pkts, unsigned n);
 
+/* "model", "model:virtio[,queues=N,qsize=N]", "model:e1000e": opens that device
+ * model and returns 1; 0 when name is not a model name (a BDF); -EINVAL (logged)
+ * for a bad model name, or the model's open error. */
+int udrvi_net_model_open_spec(const char *name, struct udrv_dev **dev);
+
 #endif

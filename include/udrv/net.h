@@ -3,8 +3,9 @@
  * udrv network ports: a burst API over per-core rx/tx queues.
  *
  * A port is a NIC function (virtio-net modern PCI 1af4:1041, Intel 82574L
- * 8086:10d3) opened by BDF, or opened on a device handle the caller already
- * holds (the virtio-net device model of <udrv/net_model.h>). Its queues are
+ * 8086:10d3) opened by BDF or by a model name ("model", "model:e1000e"), or
+ * opened on a device handle the caller already holds (udrv_net_open_dev).
+ * <udrv/net_hdr.h> has Ethernet/IPv4/UDP headers and checked accessors. Its queues are
  * configured once, at open: nb_rxq receive queues and nb_txq transmit queues,
  * normally one pair per core.
  *
@@ -191,7 +192,11 @@ struct udrv_net_port_opts {
 	bool promisc;          /* start in promiscuous mode */
 };
 
-/* Open the NIC at bdf (bound to vfio-pci). Errors are logged with the fix:
+/* Open the NIC at bdf (bound to vfio-pci), or a device model by name: "model"
+ * or "model:virtio" (the virtio-net model of <udrv/net_model.h>; options after
+ * a comma: queues=1-8 pairs offered, qsize=8-4096), "model:e1000e" (the 82574L
+ * model of <udrv/e1000e_model.h>); udrv_net_close then closes the model too.
+ * Errors are logged with the fix (-EINVAL: a bad model name):
  * those of udrv_dev_open, -ENOTSUP (not a supported NIC), -EPROTO (the device
  * presents invalid capabilities or refuses required features), -ETIMEDOUT
  * (the device did not come out of reset), -ENOMEM. */

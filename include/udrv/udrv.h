@@ -12,6 +12,7 @@
 #include <udrv/model.h>
 #include <udrv/nvme.h>
 #include <udrv/net.h>
+#include <udrv/net_hdr.h>
 
 #define UDRV_VERSION_MAJOR 0
 #define UDRV_VERSION_MINOR 1

@@ -24,7 +24,7 @@ static void spec_init(struct frame_spec *s, uint16_t len)
 /* Independent reference: UDP checksum over pseudo header + datagram. */
 static uint16_t ref_udp_csum(const uint8_t *f)
 {
-	const uint8_t *ip = f + ETH_HLEN, *udp = ip + IP_HLEN;
+	const uint8_t *ip = f + UDRV_ETH_HLEN, *udp = ip + UDRV_IPV4_MIN_HLEN;
 	unsigned ulen = (unsigned)udp[4] << 8 | udp[5];
 	uint32_t sum = 0;
 	uint8_t tmp[1600];
@@ -53,7 +53,7 @@ static void frames__built_frame_has_valid_checksums(void **state)
 		spec_init(&s, len);
 		frame_build(f, &s);
 		assert_int_equal(frame_check(f, len), FRAME_PKTGEN_OK);
-		assert_int_equal((f[ETH_HLEN + IP_HLEN + 6] << 8) | f[ETH_HLEN + IP_HLEN + 7],
+		assert_int_equal((f[UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + 6] << 8) | f[UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + 7],
 				 ref_udp_csum(f));
 	}
 }
@@ -68,7 +68,7 @@ static void frames__incremental_seq_matches_full_checksum(void **state)
 	frame_build(f, &s);
 	for (unsigned i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
 		frame_set_seq(f, seqs[i]);
-		assert_int_equal((f[ETH_HLEN + IP_HLEN + 6] << 8) | f[ETH_HLEN + IP_HLEN + 7],
+		assert_int_equal((f[UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + 6] << 8) | f[UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + 7],
 				 ref_udp_csum(f));
 		assert_int_equal(frame_check(f, 60), FRAME_PKTGEN_OK);
 	}
@@ -88,7 +88,7 @@ static void frames__check_detects_corruption(void **state)
 	f[100] ^= 1; /* payload */
 	assert_int_equal(frame_check(f, 128), FRAME_PKTGEN_BAD);
 	frame_build(f, &s);
-	f[ETH_HLEN + 8] ^= 1; /* TTL: IP header checksum */
+	f[UDRV_ETH_HLEN + 8] ^= 1; /* TTL: IP header checksum */
 	assert_int_equal(frame_check(f, 128), FRAME_PKTGEN_BAD);
 	frame_build(f, &s);
 	assert_int_equal(frame_check(f, 100), FRAME_PKTGEN_BAD); /* truncated */
@@ -104,17 +104,17 @@ static const uint8_t peer_mac[6] = { 0x52, 0x54, 0x00, 0x11, 0x22, 0x33 };
 static void echo__arp_request_for_us_gets_reply(void **state)
 {
 	uint8_t f[60] = { 0 };
-	struct eth_hdr *eth = (struct eth_hdr *)f;
-	struct arp_ipv4 *arp = (struct arp_ipv4 *)(f + ETH_HLEN);
+	struct udrv_eth_hdr *eth = (struct udrv_eth_hdr *)f;
+	struct arp_ipv4 *arp = (struct arp_ipv4 *)(f + UDRV_ETH_HLEN);
 	uint32_t ip, peer;
 
 	inet_pton(AF_INET, "169.254.10.2", &ip);
 	inet_pton(AF_INET, "169.254.10.1", &peer);
 	memset(eth->dst, 0xff, 6);
 	memcpy(eth->src, peer_mac, 6);
-	eth->type = htons(ETHERTYPE_ARP);
+	eth->ethertype = htons(UDRV_ETHERTYPE_ARP);
 	arp->htype = htons(1);
-	arp->ptype = htons(ETHERTYPE_IPV4);
+	arp->ptype = htons(UDRV_ETHERTYPE_IPV4);
 	arp->hlen = 6;
 	arp->plen = 4;
 	arp->op = htons(1);
@@ -140,28 +140,28 @@ static void echo__arp_request_for_us_gets_reply(void **state)
 static void echo__icmp_echo_request_gets_valid_reply(void **state)
 {
 	uint8_t f[98] = { 0 };
-	struct eth_hdr *eth = (struct eth_hdr *)f;
-	struct ipv4_hdr *iph = (struct ipv4_hdr *)(f + ETH_HLEN);
-	struct icmp_hdr *icmp = (struct icmp_hdr *)(f + ETH_HLEN + IP_HLEN);
+	struct udrv_eth_hdr *eth = (struct udrv_eth_hdr *)f;
+	struct udrv_ipv4_hdr *iph = (struct udrv_ipv4_hdr *)(f + UDRV_ETH_HLEN);
+	struct icmp_hdr *icmp = (struct icmp_hdr *)(f + UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN);
 	uint32_t ip, peer;
 
 	inet_pton(AF_INET, "169.254.10.2", &ip);
 	inet_pton(AF_INET, "169.254.10.1", &peer);
 	memcpy(eth->dst, our_mac, 6);
 	memcpy(eth->src, peer_mac, 6);
-	eth->type = htons(ETHERTYPE_IPV4);
-	iph->ver_ihl = 0x45;
-	iph->tot_len = htons(84);
+	eth->ethertype = htons(UDRV_ETHERTYPE_IPV4);
+	iph->version_ihl = 0x45;
+	iph->total_len = htons(84);
 	iph->ttl = 64;
 	iph->proto = 1;
 	iph->src = peer;
 	iph->dst = ip;
-	iph->csum = htons(csum_fold(csum_partial(iph, IP_HLEN, 0)));
+	iph->csum = htons(csum_fold(csum_partial(iph, UDRV_IPV4_MIN_HLEN, 0)));
 	icmp->type = 8;
 	icmp->id = htons(0x1234);
 	icmp->seq = htons(1);
 	for (int i = 0; i < 56; i++)
-		f[ETH_HLEN + IP_HLEN + 8 + i] = (uint8_t)i;
+		f[UDRV_ETH_HLEN + UDRV_IPV4_MIN_HLEN + 8 + i] = (uint8_t)i;
 	icmp->csum = htons(csum_fold(csum_partial(icmp, 64, 0)));
 	assert_true(frame_icmp_reply(f, sizeof(f), our_mac, ip));
 	assert_memory_equal(eth->dst, peer_mac, 6);
@@ -169,7 +169,7 @@ static void echo__icmp_echo_request_gets_valid_reply(void **state)
 	assert_int_equal(iph->dst, peer);
 	assert_int_equal(icmp->type, 0);
 	assert_int_equal(ntohs(icmp->id), 0x1234);
-	assert_int_equal(csum_fold(csum_partial(iph, IP_HLEN, 0)), 0);
+	assert_int_equal(csum_fold(csum_partial(iph, UDRV_IPV4_MIN_HLEN, 0)), 0);
 	assert_int_equal(csum_fold(csum_partial(icmp, 64, 0)), 0);
 	/* A reply is not answered; truncated frames are not either. */
 	assert_false(frame_icmp_reply(f, sizeof(f), our_mac, peer));
