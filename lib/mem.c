@@ -347,18 +347,31 @@ int udrv_dma_alloc(size_t size, size_t align, void **va, uint64_t *iova)
 	ret = udrvi_ensure_init();
 	if (ret)
 		return ret;
-	if (!align)
-		align = MIN_ALIGN;
+	if (size == 0 || (align && !UDRVI_IS_POW2(align))) {
+		udrvi_err(NULL, "udrv_dma_alloc(size %zu, align %zu): %s", size, align,
+			  size == 0 ? "size must be > 0" : "align must be a power of two (or 0 for 64)");
+		return -EINVAL;
+	}
 	if (align < MIN_ALIGN)
 		align = MIN_ALIGN;
 	udrvi_lock();
 	ret = mem_setup();
 	if (ret)
 		goto out;
-	if (size == 0 || size > m.window || !UDRVI_IS_POW2(align) || align > m.page_size) {
-		udrvi_err(NULL, "udrv_dma_alloc(size %zu, align %zu): size must be > 0 and align a power "
-			  "of two no larger than the %zu KiB page", size, align, m.page_size / 1024);
+	if (align > m.page_size) {
+		udrvi_err(NULL, "udrv_dma_alloc(size %zu, align %zu): align must be at most the "
+			  "%zu KiB page", size, align, m.page_size / 1024);
 		ret = -EINVAL;
+		goto out;
+	}
+	if (size > m.window) {
+		char want[32], win[32];
+
+		udrvi_err(NULL, "udrv_dma_alloc: %s of DMA memory is more than the %s window "
+			  "all DMA memory lives in: allocate less, or raise udrv_opts.va_window",
+			  udrvi_size_str(size, want, sizeof(want)),
+			  udrvi_size_str(m.window, win, sizeof(win)));
+		ret = -ENOMEM;
 		goto out;
 	}
 	size = UDRVI_ALIGN_UP(size, (size_t)MIN_ALIGN);

@@ -31,8 +31,9 @@ extern "C" {
 /* Allocate size bytes of zeroed DMA memory aligned to align (a power of two,
  * at most the hugepage size; 0 means 64). On success *va and, if iova is not
  * NULL, *iova are set and 0 is returned; otherwise a negative errno:
- * -ENOMEM (no hugepages / memlock / IOVA space, the log says which and how to
- * fix it), -EINVAL (bad size or alignment). */
+ * -ENOMEM (no hugepages / memlock / IOVA space, or size beyond the DMA
+ * window, udrv_opts.va_window; the log says which and how to fix it), -EINVAL
+ * (size 0, align not a power of two or above the page size). */
 int udrv_dma_alloc(size_t size, size_t align, void **va, uint64_t *iova);
 
 /* Free memory from udrv_dma_alloc. NULL is ignored. */

@@ -141,6 +141,27 @@ static void alloc__bad_arguments__einval(void **state)
 	assert_int_equal(udrv_dma_alloc(64, 0, NULL, NULL), -EINVAL);
 }
 
+/* Each refusal names its own reason, never an older or unrelated one. */
+static void alloc__bad_arguments__message_names_the_rule(void **state)
+{
+	void *p = &p;
+
+	(void)state;
+	assert_int_equal(udrv_dma_alloc(4096, 3, &p, NULL), -EINVAL);
+	assert_null(p);
+	assert_non_null(strstr(udrv_last_error(), "align must be a power of two"));
+	assert_int_equal(udrv_dma_alloc(4096, 48, &p, NULL), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "align must be a power of two"));
+	assert_int_equal(udrv_dma_alloc(0, 64, &p, NULL), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "size must be > 0"));
+	assert_int_equal(udrv_dma_alloc((size_t)100 << 30, 0, &p, NULL), -ENOMEM);
+	assert_null(strstr(udrv_last_error(), "size must be > 0"));
+	assert_non_null(strstr(udrv_last_error(), "100 GiB of DMA memory is more than the"));
+	assert_non_null(strstr(udrv_last_error(), "va_window"));
+	assert_int_equal(udrv_dma_alloc(64, 1u << 30, &p, NULL), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "align must be at most the"));
+}
+
 static void free__foreign_or_double__ignored_and_logged(void **state)
 {
 	int local;
@@ -174,6 +195,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(alloc__larger_than_chunk__gets_own_chunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc__many_small_then_free_all__coalesces, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc__bad_arguments__einval, setup, teardown),
+		cmocka_unit_test_setup_teardown(alloc__bad_arguments__message_names_the_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(free__foreign_or_double__ignored_and_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(init__twice__ealready_and_bad_opts_einval, setup, teardown),
 	};
