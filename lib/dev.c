@@ -11,16 +11,65 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MASTER 0x4
 
-void udrv_dev_close(struct udrv_dev *dev)
+int udrv_dev_close(struct udrv_dev *dev)
 {
 	if (!dev)
-		return;
+		return 0;
 	udrvi_lock();
+	if (dev->owner) {
+		udrvi_err(dev->name, "udrv_dev_close refused: the device is still driven by %s",
+			  dev->owner);
+		udrvi_unlock();
+		return -EBUSY;
+	}
 	udrvi_dev_unregister(dev);
 	if (dev->event_fd >= 0)
 		close(dev->event_fd);
 	dev->ops->close(dev);
 	udrvi_unlock();
+	return 0;
+}
+
+int udrv_dev_claim(struct udrv_dev *dev, const char *owner, void (*revoke)(void *arg), void *arg)
+{
+	if (!dev || !owner)
+		return -EINVAL;
+	udrvi_lock();
+	if (dev->owner) {
+		udrvi_err(dev->name, "the device is already driven by %s (one driver owns a device "
+			  "at a time)", dev->owner);
+		udrvi_unlock();
+		return -EBUSY;
+	}
+	dev->owner = owner;
+	dev->revoke = revoke;
+	dev->revoke_arg = arg;
+	udrvi_unlock();
+	return 0;
+}
+
+void udrv_dev_unclaim(struct udrv_dev *dev)
+{
+	if (!dev)
+		return;
+	udrvi_lock();
+	dev->owner = NULL;
+	dev->revoke = NULL;
+	dev->revoke_arg = NULL;
+	udrvi_unlock();
+}
+
+void udrvi_dev_revoke(struct udrv_dev *dev)
+{
+	void (*revoke)(void *arg) = dev->revoke;
+
+	if (!dev->owner)
+		return;
+	udrvi_warn(dev->name, "still driven by %s at udrv_fini: failing it; its requests in "
+		   "flight complete as aborted", dev->owner);
+	if (revoke)
+		revoke(dev->revoke_arg);
+	udrv_dev_unclaim(dev);
 }
 
 int udrvi_dev_release(struct udrv_dev *dev)

@@ -52,6 +52,9 @@ struct udrv_dev {
 	udrv_dev_event_cb event_cb;
 	void *event_arg;
 	void *priv;
+	const char *owner;       /* udrv_dev_claim: the driver object driving it */
+	void (*revoke)(void *arg);
+	void *revoke_arg;
 	struct udrv_dev *next; /* runtime's list of open devices */
 };
 
@@ -66,6 +69,8 @@ int udrvi_ensure_init(void);
 const struct udrv_opts *udrvi_opts(void);
 void udrvi_dev_register(struct udrv_dev *dev);
 void udrvi_dev_unregister(struct udrv_dev *dev);
+/* Under the runtime lock, for udrv_fini: run the owner's revoke, drop the claim. */
+void udrvi_dev_revoke(struct udrv_dev *dev);
 bool udrvi_dev_bdf_open(const char *name);
 /* Under the runtime lock: publish kernel events (bits), wake the event fd and
  * run the application's callback. */

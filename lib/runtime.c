@@ -199,6 +199,7 @@ void udrv_fini(void)
 {
 	udrvi_lock();
 	while (rt_devices) {
+		udrvi_dev_revoke(rt_devices);
 		udrvi_warn(rt_devices->name, "still open at udrv_fini: closing it");
 		udrv_dev_close(rt_devices);
 	}

@@ -172,10 +172,18 @@ int udrv_net_open_dev(struct udrv_dev *dev, const struct udrv_net_port_opts *opt
 			 strerror(-rc));
 		return rc;
 	}
-	if (vendor == 0x1af4 && device == 0x1041)
-		return udrvi_virtio_net_open(dev, &cfg, out);
-	if (vendor == 0x8086 && device == 0x10d3)
-		return udrvi_e1000e_open(dev, &cfg, out);
+	if ((vendor == 0x1af4 && device == 0x1041) || (vendor == 0x8086 && device == 0x10d3)) {
+		/* One driver per device: a second port on it would share its rings. */
+		rc = udrv_dev_claim(dev, "a network port: close it with udrv_net_close first",
+				    NULL, NULL);
+		if (rc)
+			return rc;
+		rc = vendor == 0x1af4 ? udrvi_virtio_net_open(dev, &cfg, out)
+				      : udrvi_e1000e_open(dev, &cfg, out);
+		if (rc)
+			udrv_dev_unclaim(dev);
+		return rc;
+	}
 	if (vendor == 0x1af4 && device == 0x1000)
 		udrv_log(UDRV_LOG_ERROR, udrv_dev_name(dev), "transitional virtio-net (1af4:1000) "
 			 "is not supported: start QEMU with disable-legacy=on for a modern 1af4:1041");
@@ -285,6 +293,7 @@ void udrv_net_close(struct udrv_net_port *port)
 	dev = port->dev;
 	own = port->own_dev;
 	port->ops->close(port); /* frees the port, calls udrvi_net_port_fini */
+	udrv_dev_unclaim(dev);
 	if (own)
 		udrv_dev_close(dev);
 }

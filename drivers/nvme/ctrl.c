@@ -4,6 +4,7 @@
  * controller initialization"), identify, namespaces, and failure detection.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,9 +265,13 @@ static int scan_namespaces(struct udrv_nvme_ctrl *ctrl)
 static void free_ctrl(struct udrv_nvme_ctrl *ctrl)
 {
 	udrvi_nvme_qpair_free(ctrl->admin);
-	udrv_dma_free(ctrl->dbbuf);
-	udrv_dma_free(ctrl->eibuf);
-	udrv_dma_free(ctrl->bounce);
+	if (!ctrl->revoked) {
+		udrv_dma_free(ctrl->dbbuf);
+		udrv_dma_free(ctrl->eibuf);
+		udrv_dma_free(ctrl->bounce);
+		if (ctrl->claimed)
+			udrv_dev_unclaim(ctrl->dev);
+	}
 	free(ctrl->qid_used);
 	free(ctrl->ns_tab);
 	free(ctrl->active);
@@ -308,6 +313,25 @@ static void setup_shadow_db(struct udrv_nvme_ctrl *ctrl)
 	ctrl->info.shadow_db_used = true;
 }
 
+/* udrv_fini with the controller open (udrv_dev_claim): fail it, complete
+ * every request in flight as aborted, and never touch the device or DMA
+ * memory again; the handles stay until the application closes them. */
+static void ctrl_revoke(void *arg)
+{
+	struct udrv_nvme_ctrl *ctrl = arg;
+
+	pthread_mutex_lock(&ctrl->lock);
+	udrvi_nvme_ctrl_fail(ctrl, "udrv_fini() was called with the controller open");
+	ctrl->revoked = true;
+	/* Nothing may read the device handle's event bits once it is freed. */
+	ctrl->gone_events = UDRV_DEV_EV_FAILED;
+	ctrl->events = &ctrl->gone_events;
+	pthread_mutex_unlock(&ctrl->lock);
+	for (struct udrv_nvme_qpair *qp = ctrl->qpairs; qp; qp = qp->next)
+		udrvi_nvme_qpair_die(qp);
+	udrvi_nvme_qpair_die(ctrl->admin);
+}
+
 int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *opts,
 			struct udrv_nvme_ctrl **out)
 {
@@ -324,7 +348,15 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 	if (!ctrl)
 		return -ENOMEM;
 	ctrl->dev = dev;
-	ctrl->name = udrv_dev_name(dev);
+	snprintf(ctrl->name_buf, sizeof(ctrl->name_buf), "%s", udrv_dev_name(dev));
+	ctrl->name = ctrl->name_buf;
+	rc = udrv_dev_claim(dev, "an NVMe controller: close it with udrv_nvme_ctrl_close first",
+			    ctrl_revoke, ctrl);
+	if (rc < 0) {
+		free(ctrl);
+		return rc;
+	}
+	ctrl->claimed = true;
 	ctrl->events = udrv_dev_events(dev);
 	/* A fresh bring-up judges the device anew: a failure a previous
 	 * controller declared on it is history (removal requests are not). */

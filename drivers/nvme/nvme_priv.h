@@ -150,7 +150,10 @@ struct udrv_nvme_qpair {
 
 struct udrv_nvme_ctrl {
 	struct udrv_dev *dev;
-	const char *name;
+	const char *name;          /* name_buf: outlives a revoked device */
+	char name_buf[64];
+	bool claimed;              /* udrv_dev_claim succeeded */
+	bool revoked;              /* udrv_fini took the device and DMA memory */
 	volatile uint8_t *bar;
 	size_t bar_len;
 	const volatile uint32_t *events;
@@ -172,6 +175,7 @@ struct udrv_nvme_ctrl {
 	uint64_t dbbuf_iova, eibuf_iova;
 	void *bounce;              /* one page for identify and log pages */
 	uint64_t bounce_iova;
+	uint32_t gone_events;      /* events once revoked: UDRV_DEV_EV_FAILED */
 	_Atomic uint32_t epoch;    /* bumped by every reset */
 	_Atomic bool failed;
 };
@@ -199,6 +203,9 @@ int udrvi_nvme_qpair_alloc(struct udrv_nvme_ctrl *ctrl, uint16_t qid, uint32_t q
 void udrvi_nvme_qpair_free(struct udrv_nvme_qpair *qp);
 void udrvi_nvme_qpair_reset_rings(struct udrv_nvme_qpair *qp);
 void udrvi_nvme_qpair_abort_all(struct udrv_nvme_qpair *qp, uint16_t status);
+/* reset.c: the qpair is dead for good (device failed or revoked): every
+ * request completes with ABORTED, calls return -ENODEV. */
+int udrvi_nvme_qpair_die(struct udrv_nvme_qpair *qp);
 
 /* io.c: the hot path */
 struct nvme_req *udrvi_nvme_req_get(struct udrv_nvme_qpair *qp);

@@ -150,9 +150,11 @@ void udrvi_nvme_qpair_free(struct udrv_nvme_qpair *qp)
 		return;
 	free(qp->snap);
 	free(qp->reqs);
-	udrv_dma_free(qp->list_mem);
-	udrv_dma_free(qp->cq_mem);
-	udrv_dma_free(qp->sq_mem);
+	if (!qp->ctrl->revoked) { /* else udrv_fini freed all DMA memory */
+		udrv_dma_free(qp->list_mem);
+		udrv_dma_free(qp->cq_mem);
+		udrv_dma_free(qp->sq_mem);
+	}
 	free(qp);
 }
 

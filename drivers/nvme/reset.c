@@ -10,10 +10,11 @@
 
 #include "nvme_priv.h"
 
-static int qpair_die(struct udrv_nvme_qpair *qp)
+int udrvi_nvme_qpair_die(struct udrv_nvme_qpair *qp)
 {
 	qp->dead = true;
 	qp->created = false;
+	qp->sq_db_last = qp->sq_tail; /* no doorbell write to a dead device */
 	qp->epoch = atomic_load(&qp->ctrl->epoch) ^ 0x80000000u; /* gate stays closed */
 	udrvi_nvme_qpair_abort_all(qp, UDRV_NVME_STATUS_ABORTED);
 	return -ENODEV;
@@ -28,7 +29,7 @@ int udrvi_nvme_qpair_slow(struct udrv_nvme_qpair *qp)
 	int rc;
 
 	if (qp->dead) {
-		/* Requests may have been left by a callback during qpair_die. */
+		/* Requests may have been left by a callback during udrvi_nvme_qpair_die. */
 		if (qp->outstanding)
 			udrvi_nvme_qpair_abort_all(qp, UDRV_NVME_STATUS_ABORTED);
 		return -ENODEV;
@@ -37,7 +38,7 @@ int udrvi_nvme_qpair_slow(struct udrv_nvme_qpair *qp)
 	if (qp->reaping)
 		return atomic_load(&ctrl->failed) ? -ENODEV : -EAGAIN;
 	if (!udrvi_nvme_health_check(ctrl))
-		return qpair_die(qp);
+		return udrvi_nvme_qpair_die(qp);
 	if (qp->epoch == atomic_load(&ctrl->epoch))
 		return 0;
 
@@ -45,7 +46,7 @@ int udrvi_nvme_qpair_slow(struct udrv_nvme_qpair *qp)
 	pthread_mutex_lock(&ctrl->lock);
 	if (atomic_load(&ctrl->failed)) {
 		pthread_mutex_unlock(&ctrl->lock);
-		return qpair_die(qp);
+		return udrvi_nvme_qpair_die(qp);
 	}
 	qp->created = false;
 	udrvi_nvme_qpair_reset_rings(qp);
@@ -56,7 +57,7 @@ int udrvi_nvme_qpair_slow(struct udrv_nvme_qpair *qp)
 	if (rc < 0) {
 		NVME_LOG_ERR(ctrl, "queue %u could not be re-created after a controller reset; "
 			     "destroy the qpair and create a new one", qp->qid);
-		return qpair_die(qp);
+		return udrvi_nvme_qpair_die(qp);
 	}
 	/* Queues are live again before callbacks run, so they may resubmit. */
 	udrvi_nvme_qpair_abort_all(qp, UDRV_NVME_STATUS_ABORTED);
@@ -120,7 +121,7 @@ void udrvi_nvme_check_timeouts(struct udrv_nvme_qpair *qp)
 	if (qp->is_admin || qp->dead)
 		return;
 	if (!udrvi_nvme_health_check(ctrl)) {
-		qpair_die(qp);
+		udrvi_nvme_qpair_die(qp);
 		return;
 	}
 	if (!qp->outstanding)

@@ -44,8 +44,10 @@ int udrv_dev_open(const char *bdf, struct udrv_dev **out);
 
 /* Close a device: its BAR mappings, its fds, and its group and the container
  * when it was their last user. Other open devices are not disturbed. Also
- * frees a released device's handle. */
-void udrv_dev_close(struct udrv_dev *dev);
+ * frees a released device's handle. Returns 0, or -EBUSY (logged, handle
+ * still open) while a driver owns the device (udrv_dev_claim): close the
+ * driver's object first (udrv_nvme_ctrl_close, udrv_net_close). NULL: 0. */
+int udrv_dev_close(struct udrv_dev *dev);
 
 /* The device's name: its BDF, or the model's name. Used as the log prefix. */
 const char *udrv_dev_name(const struct udrv_dev *dev);
@@ -125,6 +127,22 @@ int udrv_dev_event_fd(struct udrv_dev *dev);
  * for an application that is done with it but still has handles around.
  * 0 (also if already released), -EOPNOTSUPP for a device model. */
 int udrv_dev_release(struct udrv_dev *dev);
+
+/* Ownership: one driver drives a device at a time. A driver claims the
+ * device when its object (controller, port) is opened on it and unclaims it
+ * when that object is closed. While claimed, udrv_dev_close refuses
+ * (-EBUSY) and udrv_fini revokes the claim before closing the device: it
+ * calls revoke(arg) (if not NULL) with the runtime lock held, which must make
+ * the driver's handles fail cleanly (-ENODEV) and complete its requests in
+ * flight as aborted, and must leave them never touching the device, its
+ * handle or DMA memory again; the application's handles stay valid until it
+ * closes them. owner says what holds the device and how to let it go, for
+ * messages ("an NVMe controller: close it with udrv_nvme_ctrl_close first");
+ * it must outlive the claim. Returns 0, or -EBUSY (logged, naming the
+ * current owner) when the device is already claimed, -EINVAL. */
+int udrv_dev_claim(struct udrv_dev *dev, const char *owner, void (*revoke)(void *arg), void *arg);
+/* Give up a claim. No-op if dev is NULL or not claimed. */
+void udrv_dev_unclaim(struct udrv_dev *dev);
 
 /* Per-device driver-private pointer (one driver owns a device at a time). */
 void udrv_dev_set_priv(struct udrv_dev *dev, void *priv);
