@@ -88,7 +88,11 @@ struct udrv_pkt {
 	uint64_t udata;           /* free for the application */
 	uint64_t rsvd1;
 };
+#ifdef __cplusplus
+static_assert(sizeof(struct udrv_pkt) == 64, "struct udrv_pkt is one cache line");
+#else
 _Static_assert(sizeof(struct udrv_pkt) == 64, "struct udrv_pkt is one cache line");
+#endif
 
 static inline uint8_t *udrv_pkt_buf(struct udrv_pkt *p)
 {
