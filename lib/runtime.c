@@ -65,7 +65,7 @@ static int opts_from_env(struct udrv_opts *o)
 		else if (!strcasecmp(s, "anon"))
 			o->mem = UDRV_MEM_ANON;
 		else {
-			udrvi_err(NULL, "UDRV_MEM=%s is not a memory mode: use huge (hugepages) or anon (device model only)", s);
+			udrvi_err(NULL, "UDRV_MEM=%s is not a memory mode: use huge (hugepages) or anon (ordinary pages: tests and the device model)", s);
 			return -EINVAL;
 		}
 	}

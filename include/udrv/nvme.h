@@ -250,10 +250,11 @@ int udrv_nvme_write(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, 
 		    uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
 int udrv_nvme_compare(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
 		      uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
-/* Vectored: the iovecs' lengths add up to nlb blocks, at most the transfer
- * limit (no split; -EINVAL beyond it). Without SGL support every element but
- * the first must start on a 4 KiB page and every one but the last must end on
- * one (PRP rules); -EINVAL otherwise. */
+/* Vectored: the iovecs' lengths add up to nlb blocks. Beyond the transfer
+ * limit the request is split like udrv_nvme_read's (a cut may fall inside an
+ * element; one callback; at most 64 commands, -EINVAL beyond). Without SGL
+ * support every element but the first must start on a 4 KiB page and every
+ * one but the last must end on one (PRP rules); -EINVAL otherwise. */
 int udrv_nvme_readv(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov, int iovcnt,
 		    uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
 int udrv_nvme_writev(struct udrv_nvme_qpair *qp, uint32_t nsid, const struct iovec *iov, int iovcnt,

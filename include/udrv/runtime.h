@@ -6,7 +6,9 @@
  *
  *   UDRV_LOG       error|warn|info|debug         (default warn)
  *   UDRV_MEM       huge|anon                     (anon: ordinary 4 KiB pages, for
- *                                                 tests and the device model only)
+ *                                                 tests and the device model; VFIO
+ *                                                 maps them too, at the cost of
+ *                                                 IOTLB misses: use hugepages there)
  *   UDRV_HUGEPAGE  2M|1G                         (default: 2M, or 1G if only 1G is reserved)
  *   UDRV_CHUNK_MB  size of a DMA chunk in MiB    (default 64, rounded to the page size)
  *   UDRV_REMOVE_GRACE_MS  how long a device the kernel asks for back (hot-unplug)
@@ -29,7 +31,8 @@ extern "C" {
 enum udrv_mem_mode {
 	UDRV_MEM_DEFAULT = 0, /* UDRV_MEM from the environment, else hugepages */
 	UDRV_MEM_HUGE = 1,    /* hugetlbfs pages (required for real devices) */
-	UDRV_MEM_ANON = 2,    /* anonymous memory; device model only, never VFIO */
+	UDRV_MEM_ANON = 2,    /* anonymous 4 KiB pages: tests and models; works with VFIO
+	                       * (type1 pins them) but costs IOTLB misses */
 };
 
 struct udrv_opts {
