@@ -1,5 +1,5 @@
 #!/bin/sh
-# The fio engine (frontends/fio) in the rig, on QEMU's emulated NVMe
+# The fio engine (frontends/fio) and the NVMe example in the rig, on QEMU's emulated NVMe
 # controller through real VFIO (issue 12, "Rig"):
 #   1. randrw with verify (crc32c), two jobs, each its own queue pair, the
 #      filename with escaped colons;
@@ -8,8 +8,10 @@
 #      take discards: QEMU punches a hole);
 #   4. a controller left on the kernel's nvme driver gets the "bound to the
 #      kernel driver nvme, not vfio-pci" text through fio;
-#   5. (host) the backing image holds the pattern of check 2 where fio wrote it;
-#   6. (host) and zeroes where check 3 trimmed (0xff before the trim).
+#   5. examples/nvme_block_daemon (two threads, async I/O, flush, iovecs,
+#      read-back check) on the controller (it writes the first 2 MiB + 16 KiB);
+#   6. (host) the backing image holds the pattern of check 2 where fio wrote it;
+#   7. (host) and zeroes where check 3 trimmed (0xff before the trim).
 # Prints TAP. The rig suite runs it as rig-fio (tests/rig/meson.build).
 #
 # usage: tests/rig/fio-checks.sh [BUILD_DIR]        (exit 77: rig or engine unavailable)
@@ -26,7 +28,7 @@ if [ "${1:-}" = --guest ]; then
 	esc=$(echo "$a" | sed 's/:/\\:/g') dots=$(echo "$a" | tr : .)
 	run() { fio --thread --ioengine=external:"$E" "$@" >/tmp/fio.out 2>&1; }
 	jobs_ok() { [ "$(grep -c '(groupid=' /tmp/fio.out)" -eq "$(grep -c '(groupid=.*err= 0:' /tmp/fio.out)" ]; }
-	echo "1..6"
+	echo "1..7"
 	if run --filename="$esc" --rw=randrw --bs=4k --iodepth=16 --size=4M --verify=crc32c \
 		--verify_fatal=1 --name=a --offset=0 --name=b --offset=4M --bs=16k && jobs_ok
 	then ok "randrw + verify, two jobs"; else nok "randrw + verify: $(tail -20 /tmp/fio.out)"; fi
@@ -45,6 +47,10 @@ if [ "${1:-}" = --guest ]; then
 		grep -q "bound to the kernel driver nvme, not vfio-pci" /tmp/fio.out
 	then ok "a controller on the kernel driver: the error names vfio-pci"
 	else nok "kernel-bound controller: $(cat /tmp/fio.out)"; fi
+	if out=$("$2/examples/nvme_block_daemon" "$a" 2>&1) &&
+		[ "$(echo "$out" | grep -c ' 0 errors, 0 mismatches')" -eq 2 ]
+	then ok "examples/nvme_block_daemon on a VFIO controller"
+	else nok "nvme_block_daemon: $out"; fi
 	exit $fails
 fi
 
@@ -66,9 +72,9 @@ want=${PAT#0x} # fio writes the pattern's bytes in the order given
 got=$(od -v -An -tx1 -j $((OFF_MB * 1048576)) -N $((LEN_MB * 1048576)) "$work/f.img" |
 	tr -d ' \n' | fold -w 8 | sort | uniq -c | awk '{ print $2 ":" $1 }')
 if [ "$got" = "$want:$((LEN_MB * 1048576 / 4))" ]
-then echo "ok 5 - host finds fio's pattern in the backing image"
-else echo "not ok 5 - image at ${OFF_MB} MiB: $(echo "$got" | head -3)"; rc=1; fi
+then echo "ok 6 - host finds fio's pattern in the backing image"
+else echo "not ok 6 - image at ${OFF_MB} MiB: $(echo "$got" | head -3)"; rc=1; fi
 if [ "$(od -v -An -tx1 -j $((TRIM_MB * 1048576)) -N 1048576 "$work/f.img" | tr -d ' 0\n')" = "" ]
-then echo "ok 6 - the trimmed MiB is zeroes in the backing image"
-else echo "not ok 6 - the trimmed range still holds data in the image"; rc=1; fi
+then echo "ok 7 - the trimmed MiB is zeroes in the backing image"
+else echo "not ok 7 - the trimmed range still holds data in the image"; rc=1; fi
 exit $rc
