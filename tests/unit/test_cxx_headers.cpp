@@ -12,6 +12,7 @@
 #include <udrv/mmio.h>
 #include <udrv/model.h>
 #include <udrv/net.h>
+#include <udrv/net_hdr.h>
 #include <udrv/net_model.h>
 #include <udrv/nvme.h>
 #include <udrv/nvme_model.h>
@@ -27,7 +28,7 @@
 
 static const char *const included[] = {
 	"udrv.h", "dev.h", "e1000e_model.h", "log.h", "mem.h", "mmio.h", "model.h",
-	"net.h", "net_model.h", "nvme.h", "nvme_model.h", "pool.h", "runtime.h",
+	"net.h", "net_hdr.h", "net_model.h", "nvme.h", "nvme_model.h", "pool.h", "runtime.h",
 };
 
 static int fail(const char *what)
