@@ -18,6 +18,7 @@ struct app_port {
 	struct udrv_net_rxq *rxq;
 	struct udrv_net_txq *txq;
 	struct udrv_pool *pool;
+	const volatile uint32_t *events; /* the port's device events */
 	uint8_t mac[6];
 };
 
@@ -48,6 +49,17 @@ void app_close_port(struct app_port *ap);
  * that is gone (or cannot be reset) ends the run. Returns false to stop. */
 bool app_check_port(struct app_port *ap);
 double app_now(void);
+
+/* true once the kernel asked for the port's device back (hot-unplug) or the
+ * runtime released it: one atomic load, for the run loops. */
+static inline bool app_port_removed(const struct app_port *ap)
+{
+	return __atomic_load_n(ap->events, __ATOMIC_ACQUIRE) &
+	       (UDRV_DEV_EV_REMOVE | UDRV_DEV_EV_RELEASED);
+}
+/* Close a port that was removed, at once (the kernel is waiting for it) and
+ * say so, naming it. */
+void app_port_removed_close(struct app_port *ap, const char *mode);
 
 /* Once a second: print a live line to stderr (pps of the last second). */
 struct live {

@@ -19,6 +19,7 @@ int mode_echo(const struct app_opts *o)
 	struct live live;
 	uint64_t iter = 0, replies = 0;
 	double end;
+	bool removed;
 	char ipstr[INET_ADDRSTRLEN];
 
 	if (app_open_port(&ap, o->dev[0], o->promisc))
@@ -56,13 +57,16 @@ int mode_echo(const struct app_opts *o)
 			replies += took;
 		}
 		if ((++iter & 255) == 0) {
-			if (end && app_now() >= end)
+			if ((end && app_now() >= end) || app_port_removed(&ap))
 				break;
 			if (live_due(&live) && !app_check_port(&ap))
 				break;
 			live_tick(&live, replies, 0);
 		}
 	}
+	removed = app_port_removed(&ap);
+	if (removed)
+		app_port_removed_close(&ap, "echo");
 	if (o->json)
 		printf("{\"mode\":\"echo\",\"arp_replies\":%llu,\"icmp_replies\":%llu,\"ignored\":%llu}\n",
 		       (unsigned long long)st.arp, (unsigned long long)st.icmp,
@@ -72,5 +76,5 @@ int mode_echo(const struct app_opts *o)
 		       (unsigned long long)st.arp, (unsigned long long)st.icmp,
 		       (unsigned long long)st.ignored);
 	app_close_port(&ap);
-	return 0;
+	return removed ? 1 : 0;
 }

@@ -31,11 +31,23 @@ static uint64_t forward(struct app_port *in, struct app_port *out, bool swap, ui
 	return took;
 }
 
+/* A port whose peer port was removed: its frames have nowhere to go, but its
+ * receive ring is kept moving (the frames are dropped and counted). */
+static uint64_t drain(struct app_port *in)
+{
+	struct udrv_pkt *pkts[BURST];
+	uint16_t n = udrv_net_rx_burst(in->rxq, pkts, BURST);
+
+	udrv_pkt_free_bulk(pkts, n);
+	return n;
+}
+
 int mode_fwd(const struct app_opts *o)
 {
 	struct app_port ports[MAX_PORTS];
 	bool two = o->ndev == 2;
 	uint64_t fwd = 0, dropped = 0, iter = 0;
+	bool up[MAX_PORTS] = { true, two }, removed = false;
 	struct live live;
 	struct udrv_pool *pool = NULL;
 	double t0, end;
@@ -66,17 +78,29 @@ int mode_fwd(const struct app_opts *o)
 	t0 = app_now();
 	end = o->seconds ? t0 + o->seconds : 0;
 	while (!app_stop) {
-		if (two) {
+		if (two && up[0] && up[1]) {
 			fwd += forward(&ports[0], &ports[1], false, &dropped);
 			fwd += forward(&ports[1], &ports[0], false, &dropped);
+		} else if (two) {
+			dropped += drain(&ports[up[0] ? 0 : 1]);
 		} else {
 			fwd += forward(&ports[0], &ports[0], true, &dropped);
 		}
 		if ((++iter & 255) == 0) {
 			if (end && app_now() >= end)
 				break;
-			if (live_due(&live) && (!app_check_port(&ports[0]) ||
-						(two && !app_check_port(&ports[1]))))
+			/* A removed port is closed at once; fwd goes on with the other. */
+			for (unsigned i = 0; i < o->ndev; i++) {
+				if (up[i] && app_port_removed(&ports[i])) {
+					app_port_removed_close(&ports[i], "fwd");
+					up[i] = false;
+					removed = true;
+				}
+			}
+			if (!up[0] && !up[1])
+				break;
+			if (live_due(&live) && ((up[0] && !app_check_port(&ports[0])) ||
+						(up[1] && !app_check_port(&ports[1]))))
 				break;
 			live_tick(&live, fwd, 0);
 		}
@@ -96,5 +120,5 @@ int mode_fwd(const struct app_opts *o)
 		app_close_port(&ports[1]);
 	app_close_port(&ports[0]);
 	udrv_pool_destroy(pool);
-	return rc;
+	return removed ? 1 : rc;
 }

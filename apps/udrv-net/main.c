@@ -115,8 +115,16 @@ int app_open_port_pool(struct app_port *ap, const char *name, bool promisc, stru
 	ap->rxq = udrv_net_rxq(ap->port, 0);
 	ap->txq = udrv_net_txq(ap->port, 0);
 	ap->pool = udrv_net_port_pool(ap->port);
+	ap->events = udrv_dev_events(udrv_net_port_dev(ap->port));
 	udrv_net_mac_get(ap->port, ap->mac);
 	return 0;
+}
+
+void app_port_removed_close(struct app_port *ap, const char *mode)
+{
+	fprintf(stderr, "udrv-net %s: port %s was removed (hot-unplug): stopped using it\n", mode,
+		ap->name);
+	app_close_port(ap);
 }
 
 void app_close_port(struct app_port *ap)

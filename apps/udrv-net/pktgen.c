@@ -69,6 +69,7 @@ int mode_pktgen(const struct app_opts *o)
 	uint64_t sent = 0, rx = 0, bad = 0, iter = 0;
 	unsigned pend = 0; /* built, not yet taken by the port */
 	double t0, end, elapsed;
+	bool removed;
 	int rc;
 
 	rc = app_open_port(&ap, o->dev[0], o->promisc);
@@ -87,7 +88,7 @@ int mode_pktgen(const struct app_opts *o)
 		if ((++iter & 15) == 0) {
 			double t = app_now();
 
-			if (end && t >= end)
+			if ((end && t >= end) || app_port_removed(&ap))
 				break;
 			if (live_due(&live) && !app_check_port(&ap))
 				break;
@@ -131,15 +132,18 @@ int mode_pktgen(const struct app_opts *o)
 	}
 	udrv_pkt_free_bulk(pkts, pend);
 	elapsed = app_now() - t0;
+	removed = app_port_removed(&ap);
 	/* Give looped-back frames a moment to arrive, then count them. */
-	for (double t = app_now(); app_now() - t < 0.2;)
+	for (double t = app_now(); !removed && app_now() - t < 0.2;)
 		drain_rx(&ap, &rx, &bad);
 	{
 		double pps = elapsed > 0 ? (double)sent / elapsed : 0;
 		double gbps = pps * o->size * 8 / 1e9;
-		struct udrv_net_stats st;
+		struct udrv_net_stats st = { 0 };
 
 		udrv_net_stats_get(ap.port, &st);
+		if (removed)
+			app_port_removed_close(&ap, "pktgen");
 		if (o->json)
 			printf("{\"mode\":\"pktgen\",\"packets\":%llu,\"pps\":%.0f,\"gbps\":%.4f,"
 			       "\"seconds\":%.3f,\"size\":%u,\"tx_errors\":%llu,\"tx_full\":%llu,"
@@ -153,5 +157,5 @@ int mode_pktgen(const struct app_opts *o)
 			       o->size, (unsigned long long)rx, (unsigned long long)bad);
 	}
 	app_close_port(&ap);
-	return bad ? 1 : 0;
+	return bad || removed ? 1 : 0;
 }

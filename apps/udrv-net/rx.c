@@ -12,6 +12,7 @@ int mode_rx(const struct app_opts *o)
 	struct live live;
 	uint64_t packets = 0, bytes = 0, pktgen = 0, bad = 0, iter = 0;
 	double t0, first = 0, last = 0, end;
+	bool removed;
 
 	if (app_open_port(&ap, o->dev[0], o->promisc))
 		return 1;
@@ -38,7 +39,7 @@ int mode_rx(const struct app_opts *o)
 		udrv_pkt_free_bulk(pkts, n);
 		packets += n;
 		if ((++iter & 255) == 0) {
-			if (end && app_now() >= end)
+			if ((end && app_now() >= end) || app_port_removed(&ap))
 				break;
 			if (live_due(&live) && !app_check_port(&ap))
 				break;
@@ -50,7 +51,10 @@ int mode_rx(const struct app_opts *o)
 		double span = last - first, pps = packets > 1 && span > 0 ? (packets - 1) / span : 0;
 		struct udrv_net_stats st;
 
+		removed = app_port_removed(&ap);
 		udrv_net_stats_get(ap.port, &st);
+		if (removed)
+			app_port_removed_close(&ap, "rx");
 		if (o->json)
 			printf("{\"mode\":\"rx\",\"packets\":%llu,\"pps\":%.0f,\"bad\":%llu,"
 			       "\"bytes\":%llu,\"pktgen_frames\":%llu,\"seconds\":%.3f,"
@@ -64,5 +68,5 @@ int mode_rx(const struct app_opts *o)
 			       (unsigned long long)bad, pps);
 	}
 	app_close_port(&ap);
-	return bad ? 1 : 0;
+	return bad || removed ? 1 : 0;
 }

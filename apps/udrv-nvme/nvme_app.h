@@ -21,6 +21,13 @@ struct app {
  * nsid 0 picks the first active namespace. Prints the error; returns 0/-1. */
 int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns);
 void app_close(struct app *a);
+/* true once the kernel asked for the device back (hot-unplug) or the runtime
+ * released it: one atomic load. */
+static inline bool app_removed(const struct app *a)
+{
+	return __atomic_load_n(udrv_dev_events(a->dev), __ATOMIC_ACQUIRE) &
+	       (UDRV_DEV_EV_REMOVE | UDRV_DEV_EV_RELEASED);
+}
 
 /* Parse helpers: print "udrv-nvme: <what>: ..." on error and return -1. */
 int parse_u64(const char *what, const char *s, uint64_t *out);

@@ -340,6 +340,7 @@ int cmd_perf(int argc, char **argv)
 	uint64_t v, nsid = 0, t0, t_end, last = 0;
 	struct hist total;
 	double secs;
+	bool removed = false;
 	int c, ret = 1;
 
 	if (!p)
@@ -422,11 +423,14 @@ int cmd_perf(int argc, char **argv)
 		p->ncores > 1 ? "s" : "", p->secs);
 	t0 = now_ns();
 	atomic_store(&p->go, true);
-	for (unsigned s = 1; s <= p->secs; s++) {
+	for (unsigned s = 1; s <= p->secs && !removed; s++) {
 		uint64_t sum = 0;
 
-		while (now_ns() < t0 + s * 1000000000ull)
+		/* A removed device ends the run at once: the kernel waits for it. */
+		while (now_ns() < t0 + s * 1000000000ull && !(removed = app_removed(&p->a)))
 			usleep(20000);
+		if (removed)
+			break;
 		for (unsigned i = 0; i < p->ncores; i++)
 			sum += atomic_load_explicit(&p->w[i].done, memory_order_relaxed);
 		fprintf(stderr, "[%4us] %10llu IOPS %9.1f MiB/s\n", s, (unsigned long long)(sum - last),
@@ -441,6 +445,11 @@ int cmd_perf(int argc, char **argv)
 	memset(&total, 0, sizeof(total));
 	total.min = UINT64_MAX;
 	ret = 0;
+	if (removed) {
+		fprintf(stderr, "udrv-nvme perf: %s was removed (hot-unplug) %.1f s into the run: "
+			"stopped; the results cover the time before\n", dev, secs);
+		ret = 1;
+	}
 	for (unsigned i = 0; i < p->ncores; i++) {
 		hmerge(&total, &p->w[i].h);
 		if (p->w[i].fail) {

@@ -132,6 +132,11 @@ static int pass(struct verify *v, uint64_t lba, uint64_t count, bool reading, ui
 			}
 			if (rc == -EAGAIN)
 				break;
+			if (rc < 0 && app_removed(&v->a)) {
+				fprintf(stderr, "udrv-nvme verify: %s was removed (hot-unplug) during the "
+					"%s pass: stopped\n", udrv_dev_name(v->a.dev), reading ? "read" : "write");
+				return -1;
+			}
 			if (rc < 0) {
 				fprintf(stderr, "udrv-nvme verify: submitting LBA %" PRIu64 " failed: %s\n",
 					s->lba, strerror(-rc));
@@ -142,8 +147,9 @@ static int pass(struct verify *v, uint64_t lba, uint64_t count, bool reading, ui
 			next += s->nlb;
 		}
 		if (udrv_nvme_qpair_poll(v->qp, 0) < 0) {
-			fprintf(stderr, "udrv-nvme verify: the controller failed during the %s pass\n",
-				reading ? "read" : "write");
+			fprintf(stderr, "udrv-nvme verify: %s %s during the %s pass: stopped\n",
+				udrv_dev_name(v->a.dev), app_removed(&v->a) ? "was removed (hot-unplug)"
+				: "failed", reading ? "read" : "write");
 			return -1;
 		}
 	}

@@ -308,6 +308,11 @@ struct udrv_pool *udrv_net_port_pool(const struct udrv_net_port *port)
 	return port->pool;
 }
 
+struct udrv_dev *udrv_net_port_dev(const struct udrv_net_port *port)
+{
+	return port->dev;
+}
+
 struct udrv_net_rxq *udrv_net_rxq(struct udrv_net_port *port, uint16_t qid)
 {
 	return port && qid < port->info.nb_rxq ? port->rxq[qid] : NULL;

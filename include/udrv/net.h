@@ -229,6 +229,9 @@ struct udrv_net_info {
 void udrv_net_info(const struct udrv_net_port *port, struct udrv_net_info *info);
 /* The pool rx buffers come from (the caller's or the port's own). */
 struct udrv_pool *udrv_net_port_pool(const struct udrv_net_port *port);
+/* The port's device handle: its events (udrv_dev_events, udrv_dev_event_fd)
+ * say when the kernel wants it back. Owned by the port if it opened it. */
+struct udrv_dev *udrv_net_port_dev(const struct udrv_net_port *port);
 
 /* Queue handles, qid < nb_rxq / nb_txq; NULL otherwise. */
 struct udrv_net_rxq *udrv_net_rxq(struct udrv_net_port *port, uint16_t qid);
