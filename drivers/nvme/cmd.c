@@ -11,6 +11,10 @@
 
 static inline int nvme_enter(struct udrv_nvme_qpair *qp)
 {
+	int rc = nvme_owner_ok(qp, "a command was submitted to it");
+
+	if (rc < 0)
+		return rc;
 	if (unlikely(nvme_gate_closed(qp)))
 		return udrvi_nvme_qpair_slow(qp);
 	return 0;
@@ -22,7 +26,8 @@ static inline uint32_t nvme_sq_free(const struct udrv_nvme_qpair *qp)
 }
 
 static __attribute__((noinline, cold)) int nvme_ns_error(struct udrv_nvme_qpair *qp, uint32_t nsid,
-							 uint64_t nlb)
+							 uint64_t lba, uint64_t nlb,
+							 uint32_t io_flags)
 {
 	if (nsid - 1u >= qp->nns || !qp->ns[nsid - 1].lba_shift) {
 		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
@@ -30,34 +35,110 @@ static __attribute__((noinline, cold)) int nvme_ns_error(struct udrv_nvme_qpair 
 			 "list them with udrv-nvme identify", nsid);
 		return -EINVAL;
 	}
-	return nlb == 0 ? -EINVAL : -ERANGE;
+	if (io_flags & ~UDRV_NVME_IO_FUA) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "io_flags 0x%x has bits udrv does not know: the only valid flag is "
+			 "UDRV_NVME_IO_FUA (0x%x)", io_flags, UDRV_NVME_IO_FUA);
+		return -EINVAL;
+	}
+	if (nlb == 0) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "a request of 0 blocks: nlb counts logical blocks and must be at least 1");
+		return -EINVAL;
+	}
+	udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+		 "blocks %llu..%llu lie outside namespace %u, which has %llu blocks (0..%llu)",
+		 (unsigned long long)lba, (unsigned long long)(lba + nlb - 1u), nsid,
+		 (unsigned long long)qp->ns[nsid - 1].blocks,
+		 (unsigned long long)qp->ns[nsid - 1].blocks - 1u);
+	return -ERANGE;
 }
 
-/* The namespace, if nsid is active and [lba, lba + nlb) lies inside it.
- * Inactive table entries have blocks = 0, so one range test covers both. */
+/* The namespace, if nsid is active, [lba, lba + nlb) lies inside it and
+ * io_flags are known. Inactive table entries have blocks = 0, so one range
+ * test covers both. */
 static inline const struct nvme_ns *nvme_ns_check(struct udrv_nvme_qpair *qp, uint32_t nsid,
-						  uint64_t lba, uint64_t nlb, int *rc)
+						  uint64_t lba, uint64_t nlb, uint32_t io_flags,
+						  int *rc)
 {
 	const struct nvme_ns *ns;
 
 	if (unlikely(nsid - 1u >= qp->nns))
 		goto bad;
 	ns = &qp->ns[nsid - 1];
-	if (unlikely(lba >= ns->blocks || nlb - 1u >= ns->blocks - lba))
+	if (unlikely(lba >= ns->blocks || nlb - 1u >= ns->blocks - lba ||
+		     (io_flags & ~UDRV_NVME_IO_FUA)))
 		goto bad;
 	return ns;
 bad:
-	*rc = nvme_ns_error(qp, nsid, nlb);
+	*rc = nvme_ns_error(qp, nsid, lba, nlb, io_flags);
 	return NULL;
 }
 
-static __attribute__((noinline, cold)) int nvme_bad_buf(struct udrv_nvme_qpair *qp,
-							 const void *buf)
+/* Why the data of a request cannot be mapped, in the caller's terms: which
+ * element breaks which rule (base spec 4.3: PRP entries). Cold: only after
+ * mapping failed. */
+static __attribute__((noinline, cold)) int nvme_bad_iov(struct udrv_nvme_qpair *qp,
+							 const struct iovec *iov, int iovcnt)
 {
-	udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
-		 "data buffer %p is not udrv DMA memory or breaks the PRP/SGL rules: allocate "
-		 "it with udrv_dma_alloc or a udrv pool", buf);
+	const char *dev = qp->ctrl->name;
+	int i;
+
+	for (i = 0; i < iovcnt; i++) {
+		const uint8_t *va = iov[i].iov_base;
+		size_t len = iov[i].iov_len;
+
+		if (len == 0) {
+			udrv_log(UDRV_LOG_ERROR, dev, "iovec element %d is empty: drop it", i);
+			return -EINVAL;
+		}
+		for (size_t off = 0; off < len; off += NVME_PAGE_SIZE) {
+			if (udrv_virt_to_iova(va + off) == UDRV_IOVA_INVALID ||
+			    udrv_virt_to_iova(va + len - 1) == UDRV_IOVA_INVALID) {
+				udrv_log(UDRV_LOG_ERROR, dev, "data buffer %p (iovec element %d) is not "
+					 "udrv DMA memory: allocate it with udrv_dma_alloc or a udrv "
+					 "pool", (const void *)va, i);
+				return -EINVAL;
+			}
+		}
+	}
+	if ((uintptr_t)iov[0].iov_base & 3u) {
+		udrv_log(UDRV_LOG_ERROR, dev, "data buffer %p does not start on a 4-byte boundary: "
+			 "NVMe needs dword-aligned data (PRP offsets, base spec 4.3.1)%s",
+			 iov[0].iov_base, qp->sgl_ok && iovcnt == 1 ?
+			 "; a vectored request may use an unaligned start on this controller" : "");
+		return -EINVAL;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		uintptr_t start = (uintptr_t)iov[i].iov_base, end = start + iov[i].iov_len;
+
+		if (i > 0 && (start & (NVME_PAGE_SIZE - 1))) {
+			udrv_log(UDRV_LOG_ERROR, dev, "iovec element %d starts at %p, inside a 4 KiB "
+				 "page: without SGL (this controller%s) every element but the first "
+				 "must start on a page boundary (PRP rule, base spec 4.3.1)", i,
+				 iov[i].iov_base, qp->sgl_ok ? "'s qpair uses PRPs" : " has none");
+			return -EINVAL;
+		}
+		if (i + 1 < iovcnt && (end & (NVME_PAGE_SIZE - 1))) {
+			udrv_log(UDRV_LOG_ERROR, dev, "iovec element %d ends inside a 4 KiB page: "
+				 "without SGL (this controller%s) every element but the last must "
+				 "end on a page boundary (PRP rule, base spec 4.3.1)", i,
+				 qp->sgl_ok ? "'s qpair uses PRPs" : " has none");
+			return -EINVAL;
+		}
+	}
+	udrv_log(UDRV_LOG_ERROR, dev, "the request's %d iovec elements need more PRP/SGL entries "
+		 "than its list holds (%u bytes): use fewer, larger elements", iovcnt,
+		 qp->list_slot);
 	return -EINVAL;
+}
+
+static __attribute__((noinline, cold)) int nvme_bad_buf(struct udrv_nvme_qpair *qp,
+							 const void *buf, size_t len)
+{
+	struct iovec one = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len ? len : 1 };
+
+	return nvme_bad_iov(qp, &one, 1);
 }
 
 /* Data pointer for one contiguous buffer of bytes (<= max_xfer). */
@@ -68,7 +149,8 @@ static inline int nvme_map_buf(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 	uint32_t off = (uint32_t)(iova & (NVME_PAGE_SIZE - 1));
 	struct iovec iov;
 
-	if (unlikely(iova == UDRV_IOVA_INVALID))
+	/* Contiguous data must be dword aligned, SGL or not (documented rule). */
+	if (unlikely(iova == UDRV_IOVA_INVALID || (iova & 3u)))
 		return -EINVAL;
 	if (!qp->use_sgl) {
 		sqe->prp1 = iova;
@@ -204,7 +286,7 @@ static int nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme
 				   NVME_SPLIT_IOV_MAX);
 		rc = n < 0 ? n : nvme_map_iov(qp, reqs[i], &sqes[i], sub, n);
 		if (rc < 0) {
-			rc = nvme_bad_buf(qp, first);
+			rc = n < 0 ? nvme_bad_buf(qp, first, 0) : nvme_bad_iov(qp, sub, n);
 			goto put_reqs;
 		}
 	}
@@ -222,6 +304,11 @@ put_reqs:
 	while (got-- > 0)
 		udrvi_nvme_req_put(qp, reqs[got]);
 	return rc;
+}
+
+static inline uintptr_t nvme_rotr2(uintptr_t x)
+{
+	return x >> 2 | x << (sizeof(x) * 8 - 2);
 }
 
 static __attribute__((noinline)) int
@@ -253,9 +340,12 @@ nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
 	next = (tail + 1u) & qp->qmask;
 	req = qp->free_list;
 	/* Anything unusual -- range (end <= lba: nlb 0 or wrap), size beyond one
-	 * page, SGL (fast_max 0), queue full, not DMA memory -- takes the
-	 * general path, which sorts it out. */
-	if (unlikely(end > ns->blocks || end <= lba || xoff >= NVME_XL_SPAN ||
+	 * page, SGL (fast_max 0), queue full, not DMA memory or not dword
+	 * aligned, unknown io_flags -- takes the general path, which sorts it
+	 * out. xoff rotated right by 2 is below SPAN / 4 only if xoff < SPAN
+	 * and its low 2 bits (those of buf: xl_va is 2 MiB aligned) are 0. */
+	if (unlikely(end > ns->blocks || end <= lba || nvme_rotr2(xoff) >= NVME_XL_SPAN / 4 ||
+		     io_flags > UDRV_NVME_IO_FUA ||
 		     (iova & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || next == qp->sq_head ||
 		     !req))
 		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
@@ -275,7 +365,7 @@ nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
 	q[3] = iova;
 	q[4] = 0;
 	q[5] = lba;
-	q[6] = (nlb - 1u) | (io_flags & UDRV_NVME_IO_FUA) << NVME_RW_FUA_SHIFT;
+	q[6] = (nlb - 1u) | (uint64_t)io_flags << NVME_RW_FUA_SHIFT; /* 0 or FUA */
 	q[7] = 0;
 	qp->sq_tail = next;
 	qp->outstanding++;
@@ -297,11 +387,13 @@ static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, 
 	rc = nvme_enter(qp);
 	if (rc < 0)
 		return rc;
-	ns = nvme_ns_check(qp, nsid, lba, nlb, &rc);
+	ns = nvme_ns_check(qp, nsid, lba, nlb, io_flags, &rc);
 	if (!ns)
 		return rc;
 	bytes = (uint64_t)nlb << ns->lba_shift;
 	nvme_iova(qp, buf); /* prime the translation cache for the fast path */
+	if ((uintptr_t)buf & 3u)
+		return nvme_bad_buf(qp, buf, bytes);
 	if (bytes > qp->max_xfer) {
 		struct iovec one = { .iov_base = (void *)(uintptr_t)buf, .iov_len = bytes };
 
@@ -316,7 +408,7 @@ static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, 
 	rc = nvme_map_buf(qp, req, &sqe, buf, (uint32_t)bytes);
 	if (rc < 0) {
 		udrvi_nvme_req_put(qp, req);
-		return nvme_bad_buf(qp, buf);
+		return nvme_bad_buf(qp, buf, bytes);
 	}
 	req->cb = cb;
 	req->arg = arg;
@@ -357,11 +449,14 @@ static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, cons
 	rc = nvme_enter(qp);
 	if (rc < 0)
 		return rc;
-	ns = nvme_ns_check(qp, nsid, lba, nlb, &rc);
+	ns = nvme_ns_check(qp, nsid, lba, nlb, io_flags, &rc);
 	if (!ns)
 		return rc;
-	if (iovcnt <= 0 || !iov)
+	if (iovcnt <= 0 || !iov) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name, "vectored request with %s: pass at least "
+			 "one iovec element", iov ? "iovcnt <= 0" : "iov NULL");
 		return -EINVAL;
+	}
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
 	bytes = (uint64_t)nlb << ns->lba_shift;
@@ -382,7 +477,7 @@ static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, cons
 	rc = nvme_map_iov(qp, req, &sqe, iov, iovcnt);
 	if (rc < 0) {
 		udrvi_nvme_req_put(qp, req);
-		return nvme_bad_buf(qp, iov[0].iov_base);
+		return nvme_bad_iov(qp, iov, iovcnt);
 	}
 	req->cb = cb;
 	req->arg = arg;
@@ -448,9 +543,12 @@ int udrv_nvme_write_zeroes(struct udrv_nvme_qpair *qp, uint32_t nsid, uint64_t l
 
 	if (!(qp->ctrl->info.oncs & NVME_ONCS_WRITE_ZEROES))
 		return -EOPNOTSUPP;
-	if (nlb > 65536)
+	if (nlb > 65536) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name, "Write Zeroes of %u blocks: one command "
+			 "covers at most 65536 (NLB is 16 bits); split the range", nlb);
 		return -EINVAL;
-	if (!nvme_ns_check(qp, nsid, lba, nlb, &rc))
+	}
+	if (!nvme_ns_check(qp, nsid, lba, nlb, io_flags, &rc))
 		return rc;
 	rc = nvme_get_slot(qp, &req);
 	if (rc < 0)
@@ -479,10 +577,13 @@ int udrv_nvme_deallocate(struct udrv_nvme_qpair *qp, uint32_t nsid,
 
 	if (!(qp->ctrl->info.oncs & NVME_ONCS_DSM))
 		return -EOPNOTSUPP;
-	if (n == 0 || n > udrv_nvme_qpair_max_dsm_ranges(qp))
+	if (n == 0 || n > udrv_nvme_qpair_max_dsm_ranges(qp) || !ranges) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name, "deallocate of %u ranges: pass 1 to %u "
+			 "(udrv_nvme_qpair_max_dsm_ranges)", n, udrv_nvme_qpair_max_dsm_ranges(qp));
 		return -EINVAL;
+	}
 	for (i = 0; i < n; i++)
-		if (!nvme_ns_check(qp, nsid, ranges[i].lba, ranges[i].nlb, &rc))
+		if (!nvme_ns_check(qp, nsid, ranges[i].lba, ranges[i].nlb, 0, &rc))
 			return rc;
 	rc = nvme_get_slot(qp, &req);
 	if (rc < 0)
@@ -510,8 +611,12 @@ int udrv_nvme_io_raw(struct udrv_nvme_qpair *qp, const struct udrv_nvme_cmd *cmd
 	struct nvme_req *req;
 	int rc;
 
-	if (len > qp->max_xfer || (len && !buf))
+	if (len > qp->max_xfer || (len && !buf) || !cmd) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name, "I/O passthrough: %s",
+			 !cmd ? "cmd is NULL" : len && !buf ? "len without a buffer" :
+			 "len is above the transfer limit (udrv_nvme_ctrl_info.max_xfer_bytes)");
 		return -EINVAL;
+	}
 	rc = nvme_get_slot(qp, &req);
 	if (rc < 0)
 		return rc;
@@ -523,7 +628,7 @@ int udrv_nvme_io_raw(struct udrv_nvme_qpair *qp, const struct udrv_nvme_cmd *cmd
 					  qp->list_slot / 8);
 		if (rc < 0) {
 			udrvi_nvme_req_put(qp, req);
-			return nvme_bad_buf(qp, buf);
+			return nvme_bad_buf(qp, buf, len);
 		}
 	}
 	return nvme_submit_nodata(qp, &sqe, req, cb, arg);

@@ -86,11 +86,41 @@ static __attribute__((noinline, cold)) void nvme_bad_cpl(struct udrv_nvme_qpair 
 							 uint16_t sqid, uint16_t sqhd)
 {
 	qp->st.bad_cpls++;
-	NVME_LOG_ERR(qp->ctrl,
-		     "queue %u: device posted a completion with %s (cid 0x%04x sqid %u sqhd %u); "
-		     "ignored it -- the device or its firmware is misbehaving: reset the "
-		     "controller if requests stall",
-		     qp->qid, what, cid, sqid, sqhd);
+	if (qp->misuse)
+		NVME_LOG_ERR(qp->ctrl,
+			     "queue %u: a completion with %s (cid 0x%04x sqid %u sqhd %u) ignored: "
+			     "most likely a result of the qpair being used from two threads at "
+			     "once or polled from its own callback (reported above), which "
+			     "corrupts its state -- fix the application; the device is not to blame",
+			     qp->qid, what, cid, sqid, sqhd);
+	else
+		NVME_LOG_ERR(qp->ctrl,
+			     "queue %u: device posted a completion with %s (cid 0x%04x sqid %u "
+			     "sqhd %u); ignored it -- the device or its firmware is misbehaving: "
+			     "reset the controller if requests stall",
+			     qp->qid, what, cid, sqid, sqhd);
+}
+
+/* Misuse of the qpair's one-thread rule, seen at poll or slow-path submit. */
+static __attribute__((noinline, cold)) int nvme_misuse(struct udrv_nvme_qpair *qp,
+						       const char *what, bool same_thread)
+{
+	qp->misuse++;
+	if (same_thread) {
+		NVME_LOG_ERR(qp->ctrl, "queue %u: %s from inside one of its own completion "
+			     "callbacks: callbacks may submit, but must not poll; return from the "
+			     "callback and poll again from the loop", qp->qid, what);
+		return -EINVAL;
+	}
+	NVME_LOG_ERR(qp->ctrl, "queue %u: %s while another thread is polling it: a qpair "
+		     "belongs to one thread at a time (create one qpair per thread, or "
+		     "serialise every call on it)", qp->qid, what);
+	return -EBUSY;
+}
+
+int udrvi_nvme_check_owner(struct udrv_nvme_qpair *qp, const char *what)
+{
+	return nvme_misuse(qp, what, false);
 }
 
 static __attribute__((noinline, cold)) void nvme_bad_req(struct udrv_nvme_qpair *qp,
@@ -190,18 +220,28 @@ void udrv_nvme_qpair_ring_doorbell(struct udrv_nvme_qpair *qp)
 
 int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 {
+	uintptr_t self = nvme_thread_id();
+	uintptr_t other = __atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED);
 	int rc;
 
+	if (unlikely(other))
+		return nvme_misuse(qp, "udrv_nvme_qpair_poll called", other == self);
+	__atomic_store_n(&qp->in_poll, self, __ATOMIC_RELAXED);
 	if (unlikely(nvme_gate_closed(qp))) {
 		rc = udrvi_nvme_qpair_slow(qp);
 		if (rc < 0)
-			return rc;
+			goto out;
 	}
 	if (qp->sq_tail != qp->sq_db_last)
 		nvme_ring_sq(qp);
 	rc = udrvi_nvme_process_cq(qp, max);
 	if (unlikely(udrvi_nvme_ticks() >= qp->next_check))
 		udrvi_nvme_check_timeouts(qp);
+out:
+	/* Another thread that entered meanwhile overwrote the marker. */
+	if (unlikely(__atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED) != self))
+		nvme_misuse(qp, "udrv_nvme_qpair_poll called", false);
+	__atomic_store_n(&qp->in_poll, 0, __ATOMIC_RELAXED);
 	return rc;
 }
 

@@ -136,7 +136,12 @@ struct udrv_nvme_qpair {
 	uint64_t next_check;       /* ticks: next timeout / health check */
 	uint64_t check_ticks;
 	struct udrv_nvme_qpair_stats st;
+	/* Thread inside udrv_nvme_qpair_poll (nvme_thread_id), 0 outside: a
+	 * poll from a callback or from a second thread at the same time is the
+	 * application's bug, reported as such. Relaxed loads and stores only. */
+	uintptr_t in_poll;
 	/* --- cold --- */
+	uint32_t misuse;           /* times such misuse was detected */
 	bool is_admin;
 	bool reaping;              /* in process_cq: callbacks run, no recovery now */
 	bool dead;                 /* failed: every request completed, submits fail */
@@ -296,6 +301,31 @@ static inline void nvme_commit(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 }
 
 uint64_t udrvi_nvme_iova_miss(struct udrv_nvme_qpair *qp, const void *va);
+
+/* The calling thread's identity, cheaply: on x86-64 the TCB self pointer
+ * the ABI keeps at %fs:0 (what pthread_self returns), one load. */
+static inline uintptr_t nvme_thread_id(void)
+{
+#if defined(__x86_64__)
+	uintptr_t id;
+
+	__asm__("mov %%fs:0, %0" : "=r"(id));
+	return id;
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
+/* A submission that left the fast path: refused (-EBUSY, logged) if another
+ * thread is polling the qpair right now. Callbacks submitting from inside
+ * their own thread's poll are fine. */
+int udrvi_nvme_check_owner(struct udrv_nvme_qpair *qp, const char *what);
+static inline int nvme_owner_ok(struct udrv_nvme_qpair *qp, const char *what)
+{
+	uintptr_t p = __atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED);
+
+	return likely(p == 0 || p == nvme_thread_id()) ? 0 : udrvi_nvme_check_owner(qp, what);
+}
 
 #define NVME_XL_SPAN ((uintptr_t)1 << UDRV_XLATE_SHIFT)
 

@@ -15,19 +15,29 @@
  * gave up on it (timeout that an Abort could not resolve, controller reset,
  * device failed or removed).
  *
- * Callbacks may submit new requests on the same qpair, but must not poll it.
- * A submission from a callback that finds the controller reset (or failed)
- * returns -EAGAIN (-ENODEV); the next poll re-creates the queues.
+ * cb may be NULL: the command runs and nothing is called back.
+ * Callbacks may submit new requests on the same qpair, but must not poll it
+ * (such a poll returns -EINVAL, logged). A submission from a callback that
+ * finds the controller reset (or failed) returns -EAGAIN (-ENODEV); the next
+ * poll re-creates the queues.
  *
- * Data buffers must be udrv DMA memory (udrv_dma_alloc or a udrv pool).
+ * Data buffers must be udrv DMA memory (udrv_dma_alloc or a udrv pool) and
+ * start on a 4-byte (dword) boundary: NVMe data pointers (PRPs) cannot
+ * address a byte offset (base spec 4.3.1). A buffer that does not is refused
+ * with -EINVAL (logged); the device never sees it. Vectored requests on a
+ * controller with SGLs may start unaligned (see udrv_nvme_readv).
  *
  * Return values: 0 or a negative errno. Submission returns -EAGAIN when the
  * queue is full (poll, then retry), -ERANGE for an LBA range outside the
  * namespace, -EINVAL for a bad argument (logged), -ENODEV once the device has
- * failed or gone, -EOPNOTSUPP when the controller lacks the command.
+ * failed or gone, -EOPNOTSUPP when the controller lacks the command. Every
+ * -EINVAL and -ERANGE is logged: udrv_last_error() then says what was wrong.
  *
  * Thread safety: a qpair belongs to one thread at a time: its submit, poll,
- * flush and destroy calls must not race. Controller calls (admin commands,
+ * flush and destroy calls must not race. A poll while another thread polls
+ * the same qpair, and a submission that leaves the fast path meanwhile, are
+ * detected and refused with -EBUSY (logged as the application's mistake);
+ * detection is cheap, hence best effort, not a lock. Controller calls (admin commands,
  * log pages, qpair create, reset, info) take the controller's admin lock and
  * may be called from any thread. udrv_nvme_ctrl_close() must not race with
  * anything else on the controller.
@@ -93,7 +103,11 @@ struct udrv_nvme_ctrl_opts {
 int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *opts,
 			struct udrv_nvme_ctrl **out);
 /* Destroys remaining qpairs (their requests complete with ABORTED), shuts the
- * controller down (CC.SHN) and frees everything. dev stays open. */
+ * controller down (CC.SHN) and frees everything. dev stays open. The
+ * controller owns dev while open (udrv_dev_claim): a second controller on
+ * it, or udrv_dev_close before this, is refused with -EBUSY. udrv_fini with
+ * the controller open fails it: requests in flight complete with ABORTED,
+ * later calls return -ENODEV, and this still frees the handles. */
 void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl);
 struct udrv_dev *udrv_nvme_ctrl_dev(const struct udrv_nvme_ctrl *ctrl);
 
@@ -217,7 +231,9 @@ void udrv_nvme_qpair_ring_doorbell(struct udrv_nvme_qpair *qp);
  * that does not poll times nothing out), controller resets, device failure
  * and device events (hot-unplug), the latter noticed at the same checks.
  * Returns the number of completions, or -ENODEV when the device failed (all
- * outstanding requests have then completed with ABORTED). */
+ * outstanding requests have then completed with ABORTED), -EINVAL when
+ * called from one of the qpair's own callbacks, -EBUSY when another thread
+ * is polling it (both logged, nothing done). */
 int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max);
 
 /* Requests submitted and not yet completed. */
@@ -242,6 +258,7 @@ void udrv_nvme_qpair_stats(const struct udrv_nvme_qpair *qp, struct udrv_nvme_qp
  * nlb is a count of logical blocks (>= 1). Reads and writes larger than the
  * controller's transfer limit are split into several commands; the callback
  * runs once, after all of them, with the first error status. */
+/* io_flags: a bitwise OR of these; any other bit is refused with -EINVAL. */
 #define UDRV_NVME_IO_FUA (1u << 0) /* Force Unit Access (write, read, compare) */
 
 int udrv_nvme_read(struct udrv_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
