@@ -219,6 +219,15 @@ static int scan_namespaces(struct udrv_nvme_ctrl *ctrl)
 			/* The list is increasing; stop at the first zero or bogus entry. */
 			if (nsid == 0 || nsid > ctrl->info.nn || (n && nsid <= list[n - 1]))
 				break;
+			/* The namespace table is indexed by nsid: what Identify says
+			 * must not size it beyond reason (a lying device could ask
+			 * for tens of GiB). Later entries are larger still. */
+			if (nsid > NVME_MAX_NSID) {
+				NVME_LOG_WARN(ctrl, "namespace ids from %u on are not driven: udrv "
+					      "drives namespace ids up to %u (Identify reports NN "
+					      "%u)", nsid, NVME_MAX_NSID, ctrl->info.nn);
+				break;
+			}
 			list[n++] = nsid;
 		}
 	} else {

@@ -34,6 +34,9 @@
 #define NVME_CID_IDX_BITS 12
 #define NVME_CID_IDX_MASK ((1u << NVME_CID_IDX_BITS) - 1)
 #define NVME_MAX_QUEUE_SIZE 4096u
+/* Highest namespace id driven: the namespace table is indexed by nsid and
+ * sized by the largest active one (at most 8192 * 24 bytes). */
+#define NVME_MAX_NSID 8192u
 
 #define NVME_DEFAULT_IO_QSIZE 256u
 #define NVME_DEFAULT_ADMIN_QSIZE 32u

@@ -78,6 +78,10 @@ enum udrv_nvme_model_fault_kind {
 	UDRV_NVME_MODEL_FAULT_STALE_PHASE, /* post it with the previous pass's phase tag */
 	UDRV_NVME_MODEL_FAULT_CFS,         /* set CSTS.CFS and stop, at the next poll */
 	UDRV_NVME_MODEL_FAULT_GONE,        /* all registers read as ones (surprise removal) */
+	/* execute, but first store .value (32 bits, little endian) at byte
+	 * .offset of the data it returns (Identify, log pages): a device that
+	 * lies in what it reports */
+	UDRV_NVME_MODEL_FAULT_PATCH_DATA,
 };
 
 #define UDRV_NVME_MODEL_ANY_IOQ 0xffffu
@@ -90,6 +94,7 @@ struct udrv_nvme_model_fault {
 	uint32_t count;       /* commands affected; 0: 1 */
 	uint16_t status;      /* STATUS: SCT << 8 | SC */
 	uint32_t delay_us;    /* DELAY */
+	uint32_t offset, value; /* PATCH_DATA: offset below 4096 */
 };
 
 /* Arm a fault (up to 8 at once). -ENOSPC when full, -EINVAL if malformed. */

@@ -259,12 +259,17 @@ static void run_cmd(struct udrv_nvme_model *m, uint16_t sqid, const struct nvme_
 	struct nm_result r = { 0 };
 	struct nvme_cqe cqe = { .cid = sqe->cid };
 
+	if (faulted && f.kind == UDRV_NVME_MODEL_FAULT_PATCH_DATA) {
+		m->patch = f;
+		faulted = false; /* the completion is as usual */
+	}
 	if (faulted && f.kind == UDRV_NVME_MODEL_FAULT_STATUS)
 		r.status = f.status;
 	else if (sqid == 0)
 		r = udrvi_nm_admin(m, sqe);
 	else
 		r = udrvi_nm_io(m, sqe);
+	m->patch.kind = 0;
 	if (r.status && sqid)
 		log_error(m, sqid, sqe, r.status);
 	if (r.no_cqe)
@@ -553,7 +558,8 @@ int udrv_nvme_model_inject(struct udrv_nvme_model *m, const struct udrv_nvme_mod
 	if (!m || !f || !f->size)
 		return -EINVAL;
 	memcpy(&c, f, f->size < sizeof(c) ? f->size : sizeof(c));
-	if (c.kind < UDRV_NVME_MODEL_FAULT_STATUS || c.kind > UDRV_NVME_MODEL_FAULT_GONE)
+	if (c.kind < UDRV_NVME_MODEL_FAULT_STATUS || c.kind > UDRV_NVME_MODEL_FAULT_PATCH_DATA ||
+	    (c.kind == UDRV_NVME_MODEL_FAULT_PATCH_DATA && c.offset > NVME_PAGE_SIZE - 4))
 		return -EINVAL;
 	if (c.kind == UDRV_NVME_MODEL_FAULT_CFS) {
 		atomic_store(&m->want_cfs, true);

@@ -215,10 +215,17 @@ static struct nm_result identify(struct udrv_nvme_model *m, const struct nvme_sq
 		r.status = NM_SC_INVALID_FIELD;
 		goto out;
 	}
+	udrvi_nm_patch(m, id, NVME_PAGE_SIZE);
 	r.status = udrvi_nm_xfer(m, sqe, id, NVME_PAGE_SIZE, true);
 out:
 	free(id);
 	return r;
+}
+
+void udrvi_nm_patch(struct udrv_nvme_model *m, uint8_t *data, size_t len)
+{
+	if (m->patch.kind == UDRV_NVME_MODEL_FAULT_PATCH_DATA && m->patch.offset + 4u <= len)
+		nvme_put32(data + m->patch.offset, m->patch.value);
 }
 
 static struct nm_result create_queue(struct udrv_nvme_model *m, const struct nvme_sqe *sqe,
@@ -346,6 +353,7 @@ static struct nm_result get_log(struct udrv_nvme_model *m, const struct nvme_sqe
 			return r;
 		}
 		memcpy(out, page, len < have ? len : have);
+		udrvi_nm_patch(m, out, len);
 		r.status = udrvi_nm_xfer(m, sqe, out, len, true);
 		free(out);
 	}

@@ -80,6 +80,7 @@ struct udrv_nvme_model {
 	uint64_t err_count;
 	uint64_t host_reads, host_writes, units_read, units_written;
 	struct udrv_nvme_model_stats st;
+	struct udrv_nvme_model_fault patch; /* PATCH_DATA for the running command */
 };
 
 uint64_t udrvi_nm_now_ns(void);
@@ -90,6 +91,8 @@ void udrvi_nm_post(struct udrv_nvme_model *m, uint16_t sqid, uint16_t cqid, stru
 void udrvi_nm_reset_queues(struct udrv_nvme_model *m);
 /* Move len bytes between buf and the command's data pointer (PRP or SGL).
  * Returns 0 or an NVMe status. */
+/* Apply a PATCH_DATA fault of the running command to the len bytes it returns. */
+void udrvi_nm_patch(struct udrv_nvme_model *m, uint8_t *data, size_t len);
 uint16_t udrvi_nm_xfer(struct udrv_nvme_model *m, const struct nvme_sqe *sqe, void *buf,
 		       size_t len, bool to_host);
 

@@ -281,6 +281,48 @@ static void guard__poll_and_submit_from_second_thread__ebusy_blames_the_caller(v
 	nt_close(&t);
 }
 
+/* Identify is device-written: a namespace id or NN near 2^32 must not size
+ * an allocation (the namespace table is indexed by nsid). */
+static void identify__nsid_and_nn_near_2_32__bounded(void **state)
+{
+	struct udrv_nvme_model_opts mo = { .size = sizeof(mo), .namespaces = 2 };
+	struct udrv_nvme_model_fault nn = { .size = sizeof(nn),
+					    .kind = UDRV_NVME_MODEL_FAULT_PATCH_DATA,
+					    .sqid = 0, .opcode = 0x06, .offset = 516,
+					    .value = 0xffffffffu };
+	struct udrv_nvme_model_fault list = nn;
+	static const uint32_t lies[] = { 0xfffffff0u, 0xfffffffeu, 8193u };
+	struct udrv_nvme_ns_info ns;
+	struct udrv_nvme_ctrl_info info;
+	struct udrv_nvme_model *model;
+	struct udrv_nvme_ctrl *ctrl;
+	struct udrv_dev *dev;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		assert_int_equal(udrv_nvme_model_open(&mo, &dev, &model), 0);
+		/* Identify Controller: NN = 2^32 - 1; then the active namespace
+		 * list: its second entry (after nsid 1) is the lie. */
+		assert_int_equal(udrv_nvme_model_inject(model, &nn), 0);
+		list.offset = 4;
+		list.value = lies[i];
+		assert_int_equal(udrv_nvme_model_inject(model, &list), 0);
+		assert_int_equal(udrv_nvme_ctrl_open(dev, NULL, &ctrl), 0);
+		assert_int_equal(udrv_nvme_ctrl_info(ctrl, &info), 0);
+		assert_int_equal(info.nn, 0xffffffffu);
+		assert_int_equal(udrv_nvme_ns_count(ctrl), 1);
+		assert_int_equal(udrv_nvme_ns_find(ctrl, 1, &ns), 0);
+		assert_int_equal(udrv_nvme_ns_find(ctrl, lies[i], NULL), -ENOENT);
+		udrv_nvme_ctrl_close(ctrl);
+		assert_int_equal(udrv_dev_close(dev), 0);
+	}
+	/* The hook itself refuses an offset beyond the page. */
+	assert_int_equal(udrv_nvme_model_open(&mo, &dev, &model), 0);
+	list.offset = 4093;
+	assert_int_equal(udrv_nvme_model_inject(model, &list), -EINVAL);
+	assert_int_equal(udrv_dev_close(dev), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +333,7 @@ int main(void)
 		cmocka_unit_test(guard__null_callback__allowed),
 		cmocka_unit_test(guard__poll_from_own_callback__einval_blames_the_caller),
 		cmocka_unit_test(guard__poll_and_submit_from_second_thread__ebusy_blames_the_caller),
+		cmocka_unit_test(identify__nsid_and_nn_near_2_32__bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
