@@ -27,17 +27,27 @@ enum udrv_log_level {
 /* A sink receives the whole formatted line (prefix included, no newline). */
 typedef void (*udrv_log_fn)(enum udrv_log_level level, const char *line, void *arg);
 
+/* udrv_log_set_level / udrv_log_get_level - the most verbose level logged
+ * (overrides UDRV_LOG). Context: any thread. */
 void udrv_log_set_level(enum udrv_log_level level);
 enum udrv_log_level udrv_log_get_level(void);
 
-/* Replace the sink (stderr by default); fn == NULL restores stderr. */
+/* udrv_log_set_handler - send log lines to @fn(level, line, @arg) instead of
+ * stderr; @fn NULL restores stderr. @fn runs on whichever thread logs (the
+ * caller's, the runtime's event thread), one call at a time (under a lock),
+ * and must not call udrv. Context: any thread. */
 void udrv_log_set_handler(udrv_log_fn fn, void *arg);
 
-/* prefix: usually a device name ("0000:01:00.0"), or NULL. */
+/* udrv_log - log one line at @level, "udrv PREFIX: message".
+ * @prefix: usually a device name ("0000:01:00.0"), or NULL
+ * An error-level line also becomes this thread's udrv_last_error().
+ * Context: any thread. */
 void udrv_log(enum udrv_log_level level, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The last error this thread logged ("" if none). Valid until the thread logs again. */
+/* udrv_last_error - the last error this thread logged ("" if none). Valid
+ * until this thread logs another error. Context: any thread (per-thread
+ * storage). */
 const char *udrv_last_error(void);
 
 #ifdef __cplusplus

@@ -28,15 +28,23 @@ extern "C" {
 
 #define UDRV_IOVA_INVALID UINT64_MAX
 
-/* Allocate size bytes of zeroed DMA memory aligned to align (a power of two,
- * at most the hugepage size; 0 means 64). On success *va and, if iova is not
- * NULL, *iova are set and 0 is returned; otherwise a negative errno:
- * -ENOMEM (no hugepages / memlock / IOVA space, or size beyond the DMA
- * window, udrv_opts.va_window; the log says which and how to fix it), -EINVAL
- * (size 0, align not a power of two or above the page size). */
+/* udrv_dma_alloc - zeroed memory that every device of the process can DMA to.
+ * @size:  bytes, > 0
+ * @align: a power of two, at most the hugepage size; 0 means 64
+ * @va:    receives the virtual address
+ * @iova:  receives the device-visible address (NULL: not wanted; see
+ *         udrv_virt_to_iova)
+ * Returns 0; -ENOMEM (no hugepages, memlock limit, IOVA space, or size beyond
+ * the DMA window udrv_opts.va_window: the log says which and the fix);
+ * -EINVAL (size 0, align not a power of two or above the page size).
+ * Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the caller's until udrv_dma_free(); all of
+ * it is released by udrv_fini(). */
 int udrv_dma_alloc(size_t size, size_t align, void **va, uint64_t *iova);
 
-/* Free memory from udrv_dma_alloc. NULL is ignored. */
+/* udrv_dma_free - give back memory from udrv_dma_alloc.
+ * @va: the address udrv_dma_alloc returned, or NULL (ignored)
+ * No device may still be using it. Context: any thread. */
 void udrv_dma_free(void *va);
 
 struct udrv_mem_stats {
@@ -45,6 +53,8 @@ struct udrv_mem_stats {
 	size_t used_bytes;    /* bytes handed out by udrv_dma_alloc */
 	size_t page_size;     /* hugepage size in use (4096 when UDRV_MEM=anon) */
 };
+/* udrv_mem_stats - fill @st with the DMA memory in use (all zero before the
+ * runtime is initialised). Context: any thread. */
 void udrv_mem_stats(struct udrv_mem_stats *st);
 
 /* --- constant-time translation (the table is private; use the inline) --- */
@@ -56,7 +66,10 @@ struct udrv_xlate {
 };
 extern struct udrv_xlate udrv_xlate_table;
 
-/* IOVA of a byte of DMA memory, or UDRV_IOVA_INVALID for any other address. */
+/* udrv_virt_to_iova - the device-visible address of a byte of DMA memory.
+ * @va: any address
+ * Returns its IOVA, or UDRV_IOVA_INVALID if @va is not udrv DMA memory.
+ * Constant time, lock free, no system call. Context: any thread. */
 static inline uint64_t udrv_virt_to_iova(const void *va)
 {
 	uintptr_t off = (uintptr_t)va - udrv_xlate_table.va_base;

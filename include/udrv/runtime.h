@@ -45,11 +45,19 @@ struct udrv_opts {
 				   * 60000. The kernel waits for the device meanwhile. */
 };
 
-/* Initialise with opts (NULL: defaults). -EALREADY if already initialised. */
+/* udrv_init - set the runtime up with @opts (NULL: defaults and the
+ * environment above). Optional: the first device open or DMA allocation does
+ * it with defaults.
+ * Returns 0; -EALREADY (already initialised: udrv_fini() first); -EINVAL (a
+ * bad option or environment value, logged).
+ * Context: must not race with any other udrv call. */
 int udrv_init(const struct udrv_opts *opts);
 
-/* Close every device still open, unmap and free all DMA memory. The runtime
- * can be initialised again afterwards. */
+/* udrv_fini - revoke drivers still open (their requests complete as
+ * aborted, their handles then return -ENODEV and close safely), close every
+ * device, unmap and free all DMA memory (every pointer from udrv_dma_alloc and
+ * every pool becomes invalid). The runtime can be initialised again afterwards.
+ * Context: must not race with any other udrv call. */
 void udrv_fini(void);
 
 #ifdef __cplusplus

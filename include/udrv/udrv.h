@@ -1,5 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* udrv: userspace polled-mode drivers for NVMe SSDs and NICs. The umbrella header. */
+/*
+ * udrv: userspace polled-mode drivers for NVMe SSDs and NICs. The umbrella header.
+ *
+ * Conventions of every public header (the reference comments above each
+ * function say only what differs):
+ *
+ * Returns     int functions return 0 (or a count) on success and a negative
+ *             errno on failure; the error is logged with what went wrong and
+ *             how to fix it, and udrv_last_error() returns that message on the
+ *             calling thread. Functions returning a pointer return NULL on
+ *             failure. Out-parameters are written only on success.
+ * Options     structs named *_opts start with `size_t size` (set it to
+ *             sizeof the struct: the struct can grow without breaking callers);
+ *             a NULL opts pointer and zero fields mean the documented defaults.
+ * Handles     control objects (devices, controllers, queue pairs, ports,
+ *             pools) are opaque pointers made by the _open and _create calls,
+ *             owned by the caller until the matching _close or _destroy (NULL
+ *             accepted where it says so). A handle must outlive everything
+ *             created from it (close a controller before its device).
+ * Context     "any thread": thread safe, may take a lock (control path).
+ *             "owner thread": the object belongs to one thread at a time; calls
+ *             on it must not race (data path: no lock, no system call).
+ *             "callback": what a completion callback may call is listed with it.
+ * Memory      data buffers handed to a device are udrv DMA memory
+ *             (udrv_dma_alloc, a udrv pool); the caller keeps them valid and
+ *             untouched until the request's callback has run.
+ */
 #ifndef UDRV_UDRV_H
 #define UDRV_UDRV_H
 
