@@ -113,7 +113,8 @@ static int wait_rdy(struct udrv_nvme_ctrl *ctrl, uint32_t want)
 				     "cycle it", want, ctrl->to_ms);
 			return -ETIMEDOUT;
 		}
-		nanosleep(&nap, NULL);
+		if (!udrvi_model_waiting(ctrl->dev))
+			nanosleep(&nap, NULL);
 	}
 }
 
@@ -514,7 +515,8 @@ void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl)
 				NVME_LOG_WARN(ctrl, "shutdown did not complete within CAP.TO");
 				break;
 			}
-			nanosleep(&nap, NULL);
+			if (!udrvi_model_waiting(ctrl->dev))
+				nanosleep(&nap, NULL);
 		}
 		udrvi_nvme_ctrl_disable(ctrl);
 	}
