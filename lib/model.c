@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "internal.h"
+#include "model_hook.h"
 #include <udrv/model.h>
 
 #define CFG_SIZE 4096
@@ -33,7 +35,10 @@ struct mdev {
 	int stop;              /* atomic */
 	int paused;            /* atomic: reset in progress */
 	int in_poll;           /* atomic */
+	int manual;            /* atomic: polled by udrvi_model_poll only */
 	uint64_t dma_faults;   /* atomic */
+	udrvi_model_tamper_fn tamper; /* model_hook.h */
+	void *tamper_arg;
 };
 
 #define to_mdev(d) ((struct mdev *)((char *)(d) - offsetof(struct mdev, dev)))
@@ -47,11 +52,16 @@ static void *model_thread(void *arg)
 		bool busy = false;
 
 		__atomic_store_n(&md->in_poll, 1, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&md->paused, __ATOMIC_SEQ_CST))
+		if (!__atomic_load_n(&md->paused, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&md->manual, __ATOMIC_SEQ_CST))
 			busy = md->ops->poll(md->ctx, &md->dev);
 		__atomic_store_n(&md->in_poll, 0, __ATOMIC_RELEASE);
 		if (busy) {
 			idle = 0;
+		} else if (__atomic_load_n(&md->manual, __ATOMIC_RELAXED)) {
+			struct timespec nap = { 0, 1000000 }; /* someone else polls */
+
+			nanosleep(&nap, NULL);
 		} else if (++idle >= IDLE_SPINS) {
 			idle = 0;
 			sched_yield();
@@ -275,4 +285,46 @@ uint64_t udrv_model_dma_faults(const struct udrv_dev *dev)
 	const struct mdev *md = (const struct mdev *)((const char *)dev - offsetof(struct mdev, dev));
 
 	return __atomic_load_n(&md->dma_faults, __ATOMIC_RELAXED);
+}
+
+void udrvi_model_set_tamper(struct udrv_dev *dev, udrvi_model_tamper_fn fn, void *arg)
+{
+	struct mdev *md = to_mdev(dev);
+
+	md->tamper_arg = arg;
+	__atomic_store_n(&md->tamper, fn, __ATOMIC_SEQ_CST);
+}
+
+enum udrvi_tamper_action udrvi_model_tamper(struct udrv_dev *dev, enum udrvi_model_data what,
+					    void *buf, size_t len)
+{
+	struct mdev *md = to_mdev(dev);
+	udrvi_model_tamper_fn fn = __atomic_load_n(&md->tamper, __ATOMIC_ACQUIRE);
+
+	return fn ? fn(md->tamper_arg, what, buf, len) : UDRVI_TAMPER_KEEP;
+}
+
+void udrvi_model_set_manual(struct udrv_dev *dev, bool manual)
+{
+	struct mdev *md = to_mdev(dev);
+
+	__atomic_store_n(&md->manual, manual, __ATOMIC_SEQ_CST);
+	/* The thread may be inside a poll it began before it saw the flag. */
+	while (manual && __atomic_load_n(&md->in_poll, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+bool udrvi_model_waiting(struct udrv_dev *dev)
+{
+	if (!dev || !dev->is_model || !__atomic_load_n(&to_mdev(dev)->manual, __ATOMIC_RELAXED))
+		return false;
+	udrvi_model_poll(dev);
+	return true;
+}
+
+bool udrvi_model_poll(struct udrv_dev *dev)
+{
+	struct mdev *md = to_mdev(dev);
+
+	return md->ops->poll(md->ctx, dev);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # udrv's test command (the README's, and what .ci/run calls).
-#   scripts/test.sh            unit suite (gcc, gcc+ASan+UBSan, clang build) then the rig suite
-#   scripts/test.sh --unit     unit suite only (no QEMU)
+#   scripts/test.sh            unit suite (gcc, gcc+ASan+UBSan, clang build), a bounded
+#                              fuzz run (clang build, about a minute), then the rig suite
+#   scripts/test.sh --unit     unit and fuzz suites only (no QEMU)
 # As root on Debian 12 it installs what it needs first (scripts/install-deps.sh).
 # Ends with one line "N passed, N failed, N skipped".
 set -euo pipefail
@@ -30,11 +31,12 @@ echo "== building (gcc)"
 setup build
 echo "== building (gcc, ASan+UBSan)"
 setup build-asan -Dsanitize=true
-echo "== building (clang)"
-CC=clang setup build-clang
+echo "== building (clang, with the libFuzzer harnesses)"
+CC=clang setup build-clang -Dfuzz=true
 
 run_suite build unit
 run_suite build-asan unit
+run_suite build-clang fuzz
 ((unit_only)) || run_suite build rig
 
 python3 - "${logs[@]}" <<'PY'

@@ -93,7 +93,7 @@ int udrvi_nvme_admin_sync(struct udrv_nvme_ctrl *ctrl, struct nvme_sqe *sqe, voi
 				     sqe->opcode, timeout_ms);
 			return -ETIMEDOUT;
 		}
-		if (++spins > 200)
+		if (!udrvi_model_waiting(ctrl->dev) && ++spins > 200)
 			nap_us(20); /* admin is the slow path: leave the CPU to others */
 	}
 	if (cpl)

@@ -113,7 +113,8 @@ static int wait_rdy(struct udrv_nvme_ctrl *ctrl, uint32_t want)
 				     "cycle it", want, ctrl->to_ms);
 			return -ETIMEDOUT;
 		}
-		nanosleep(&nap, NULL);
+		if (!udrvi_model_waiting(ctrl->dev))
+			nanosleep(&nap, NULL);
 	}
 }
 
@@ -255,7 +256,9 @@ static int scan_namespaces(struct udrv_nvme_ctrl *ctrl)
 			fmt = 0;
 		lbaf = nvme_le32(id + NVME_IDN_LBAF + 4 * fmt);
 		lbads = NVME_GET(LBAF_LBADS, lbaf);
-		if (lbads < 9 || lbads > 16 || nvme_le64(id + NVME_IDN_NSZE) == 0) {
+		/* The size in bytes must fit 64 bits (capacity_bytes, byte offsets). */
+		if (lbads < 9 || lbads > 16 || nvme_le64(id + NVME_IDN_NSZE) == 0 ||
+		    nvme_le64(id + NVME_IDN_NSZE) > UINT64_MAX >> lbads) {
 			NVME_LOG_WARN(ctrl, "namespace %u: LBA data size 2^%u or size %llu not usable; "
 				      "skipped", list[i], lbads,
 				      (unsigned long long)nvme_le64(id + NVME_IDN_NSZE));
@@ -514,7 +517,8 @@ void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl)
 				NVME_LOG_WARN(ctrl, "shutdown did not complete within CAP.TO");
 				break;
 			}
-			nanosleep(&nap, NULL);
+			if (!udrvi_model_waiting(ctrl->dev))
+				nanosleep(&nap, NULL);
 		}
 		udrvi_nvme_ctrl_disable(ctrl);
 	}

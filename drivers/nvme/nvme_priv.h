@@ -21,6 +21,7 @@
 #include <udrv/nvme.h>
 
 #include "regs.h"
+#include "model_hook.h" /* udrvi_model_waiting */
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

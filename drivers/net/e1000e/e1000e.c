@@ -21,11 +21,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void sleep_ms(unsigned ms)
+/* A device model that a fuzzer polls by hand (model_hook.h) moves only when
+ * polled: poll it instead of sleeping. */
+static void sleep_ms(struct e1000e_port *ep, unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
-	nanosleep(&ts, NULL);
+	if (!udrvi_model_waiting(ep->port.dev))
+		nanosleep(&ts, NULL);
 }
 
 static bool gone(struct e1000e_port *ep)
@@ -43,16 +46,16 @@ static int hw_reset(struct e1000e_port *ep)
 	e1000e_wr(bar, E1000_RCTL, 0);
 	e1000e_wr(bar, E1000_TCTL, E1000_TCTL_PSP);
 	(void)e1000e_rd(bar, E1000_STATUS); /* flush posted writes */
-	sleep_ms(10);                       /* let DMA in flight drain */
+	sleep_ms(ep, 10);                       /* let DMA in flight drain */
 	/* 5.2.3.3 / 10.2.2.1: stop new master requests before the reset and wait
 	 * (bounded) for the ones pending to finish. */
 	e1000e_wr(bar, E1000_CTRL, e1000e_rd(bar, E1000_CTRL) | E1000_CTRL_GIO_MASTER_DISABLE);
 	deadline = now_ns() + 800000000ull;
 	while ((e1000e_rd(bar, E1000_STATUS) & E1000_STATUS_GIO_MASTER_EN) && !gone(ep) &&
 	       now_ns() < deadline)
-		sleep_ms(1);
+		sleep_ms(ep, 1);
 	e1000e_wr(bar, E1000_CTRL, e1000e_rd(bar, E1000_CTRL) | E1000_CTRL_RST);
-	sleep_ms(1);                        /* 4.6.1: wait before reading after RST */
+	sleep_ms(ep, 1);                        /* 4.6.1: wait before reading after RST */
 	deadline = now_ns() + 1000000000ull;
 	while (e1000e_rd(bar, E1000_CTRL) & E1000_CTRL_RST) {
 		if (gone(ep) || now_ns() > deadline) {
@@ -60,12 +63,12 @@ static int hw_reset(struct e1000e_port *ep)
 				gone(ep) ? " (registers read all ones: the device is gone)" : "");
 			return gone(ep) ? -ENODEV : -ETIMEDOUT;
 		}
-		sleep_ms(1);
+		sleep_ms(ep, 1);
 	}
 	/* The EEPROM is read after reset (MAC address, defaults): wait for it. */
 	deadline = now_ns() + 500000000ull;
 	while (!(e1000e_rd(bar, E1000_EECD) & E1000_EECD_AUTO_RD) && now_ns() < deadline)
-		sleep_ms(1);
+		sleep_ms(ep, 1);
 	e1000e_wr(bar, E1000_IMC, 0xffffffffu); /* reset re-enabled nothing, but be sure */
 	(void)e1000e_rd(bar, E1000_ICR);        /* clear pending causes */
 	return 0;
@@ -80,6 +83,7 @@ static int eeprom_read(struct e1000e_port *ep, uint16_t word, uint16_t *v)
 	while (!((r = e1000e_rd(ep->bar, E1000_EERD)) & E1000_EERD_DONE)) {
 		if (now_ns() > deadline)
 			return -ETIMEDOUT;
+		udrvi_model_waiting(ep->port.dev);
 	}
 	*v = (uint16_t)FIELD_GET(E1000_EERD_DATA_MASK, r);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "../port.h"
 #include "e1000e_regs.h"
+#include "model_hook.h" /* udrvi_model_waiting */
 
 struct e1000e_port;
 

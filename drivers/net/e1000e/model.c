@@ -20,6 +20,7 @@
 #include <udrv/model.h>
 
 #include "e1000e_regs.h"
+#include "model_hook.h"
 
 #define MODEL_BAR_SIZE 0x20000 /* the 82574L's memory BAR is 128 KiB */
 #define REGS_END 0x6000        /* every register the driver touches is below */
@@ -329,14 +330,27 @@ static void rx_frame(struct emodel *m, uint8_t *frame, size_t len)
 			wlen = bsize + 512; /* the lie: the buffer holds only bsize */
 			count(&m->st.faults_applied);
 		}
-		d->length = htole16((uint16_t)wlen);
-		d->csum = 0;
-		d->errors = dst ? 0 : E1000_RXD_ERR_RXE;
-		d->special = 0;
-		/* Descriptor fields before DD; no checksum verdict (IXSM). */
-		__atomic_store_n(&d->status, (uint8_t)(E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM |
-						       (last ? E1000_RXD_STAT_EOP : 0)),
-				 __ATOMIC_RELEASE);
+		{
+			/* No checksum verdict (IXSM). A fuzzer may rewrite any
+			 * byte of the write-back (model_hook.h). */
+			struct e1000_rx_desc wb = {
+				.addr = d->addr, .length = htole16((uint16_t)wlen), .csum = 0,
+				.status = (uint8_t)(E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM |
+						    (last ? E1000_RXD_STAT_EOP : 0)),
+				.errors = dst ? 0 : E1000_RXD_ERR_RXE, .special = 0,
+			};
+
+			if (udrvi_model_tamper(m->dev, UDRVI_MODEL_E1000E_RX_DESC, &wb,
+					       sizeof(wb)) != UDRVI_TAMPER_DROP) {
+				d->addr = wb.addr;
+				d->length = wb.length;
+				d->csum = wb.csum;
+				d->errors = wb.errors;
+				d->special = wb.special;
+				/* Descriptor fields before DD. */
+				__atomic_store_n(&d->status, wb.status, __ATOMIC_RELEASE);
+			}
+		}
 		done += chunk;
 		set_head(m, r, (uint16_t)((r->head + 1) % r->size));
 	}
@@ -395,6 +409,25 @@ static uint16_t tx_gather(struct emodel *m, uint16_t tdt, size_t *len, bool *bad
 	return t->head;
 }
 
+/* DD into a descriptor with RS; a fuzzer may rewrite any byte (model_hook.h). */
+static void tx_writeback(struct emodel *m, volatile struct e1000_tx_desc *d)
+{
+	struct e1000_tx_desc wb;
+
+	memcpy(&wb, (const void *)d, sizeof(wb));
+	wb.status = E1000_TXD_STAT_DD;
+	if (udrvi_model_tamper(m->dev, UDRVI_MODEL_E1000E_TX_DESC, &wb, sizeof(wb)) ==
+	    UDRVI_TAMPER_DROP)
+		return;
+	d->addr = wb.addr;
+	d->length = wb.length;
+	d->cso = wb.cso;
+	d->cmd = wb.cmd;
+	d->css = wb.css;
+	d->special = wb.special;
+	__atomic_store_n(&d->status, wb.status, __ATOMIC_RELEASE);
+}
+
 /* 7.2: transmit what lies between TDH and TDT, write DD back where RS is set. */
 static bool process_tx(struct emodel *m)
 {
@@ -418,8 +451,7 @@ static bool process_tx(struct emodel *m)
 			break;
 		for (uint16_t i = t->head; i != end; i = (uint16_t)((i + 1) % t->size))
 			if (tx_desc(m, i)->cmd & E1000_TXD_CMD_RS)
-				__atomic_store_n(&tx_desc(m, i)->status, E1000_TXD_STAT_DD,
-						 __ATOMIC_RELEASE);
+				tx_writeback(m, tx_desc(m, i));
 		set_head(m, t, end);
 		n++;
 		if (bad || len == 0) {
@@ -431,6 +463,29 @@ static bool process_tx(struct emodel *m)
 		wire(m, len, fcs);
 	}
 	return n != 0;
+}
+
+/*
+ * What the driver reads next: a fuzzer may rewrite every register the device
+ * writes (model_hook.h). Not those the driver writes and the model takes as
+ * orders (ring bases, tails, CTRL): a corrupted ring base would have the model
+ * DMA wherever the fuzzer says, which the IOMMU allows within mapped memory and
+ * no driver can prevent.
+ */
+static void tamper_regs(struct emodel *m)
+{
+	static const uint32_t regs[] = { E1000_STATUS, E1000_ICR, E1000_RDH, E1000_TDH,
+					 E1000_EECD, E1000_EERD, E1000_RAL0, E1000_RAH0,
+					 E1000_MPC, E1000_CRCERRS, E1000_RXERRC, E1000_RLEC,
+					 E1000_GPRC, E1000_GPTC };
+	uint32_t v[sizeof(regs) / sizeof(regs[0])], was[sizeof(v) / sizeof(v[0])];
+
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		v[i] = was[i] = rd(m, regs[i]);
+	udrvi_model_tamper(m->dev, UDRVI_MODEL_E1000E_REGS, v, sizeof(v));
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (v[i] != was[i])
+			wr(m, regs[i], v[i]);
 }
 
 static bool model_poll(void *ctx, struct udrv_dev *dev)
@@ -464,6 +519,7 @@ static bool model_poll(void *ctx, struct udrv_dev *dev)
 	if (!(ctrl & E1000_CTRL_GIO_MASTER_DISABLE))
 		did = process_tx(m);
 out:
+	tamper_regs(m);
 	__atomic_fetch_add(&m->polls, 1, __ATOMIC_RELEASE);
 	return did;
 }

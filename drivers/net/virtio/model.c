@@ -17,6 +17,7 @@
 #include <udrv/model.h>
 #include <udrv/net_model.h>
 
+#include "model_hook.h"
 #include "virtio_regs.h"
 
 #define MODEL_BAR_SIZE 4096
@@ -134,6 +135,15 @@ static void load_device_cfg(struct vmodel *m)
 	put_le16(d + VNET_CFG_MTU, 1500);
 	put_le32(d + VNET_CFG_SPEED, 10000);
 	d[VNET_CFG_DUPLEX] = 1;
+	{ /* a fuzzer may rewrite what the driver reads (model_hook.h) */
+		uint8_t cfg[0x20];
+
+		for (unsigned i = 0; i < sizeof(cfg); i++)
+			cfg[i] = d[i];
+		udrvi_model_tamper(m->dev, UDRVI_MODEL_VIRTIO_CONFIG, cfg, sizeof(cfg));
+		for (unsigned i = 0; i < sizeof(cfg); i++)
+			d[i] = cfg[i];
+	}
 }
 
 /* Power-on state: also what the driver's writing 0 to device_status gives. */
@@ -174,11 +184,14 @@ static void load_queue_window(struct vmodel *m, uint16_t sel)
 	volatile uint8_t *c = common(m);
 	struct mvq *q = sel < m->nvq ? &m->vq[sel] : NULL;
 
-	put_le16(c + VCOM_Q_SIZE, q ? (q->enabled ? q->size : q->max) : 0);
+	uint16_t win[2] = { q ? (q->enabled ? q->size : q->max) : 0,
+			    m->opts.cap_fault == UDRV_NET_MODEL_CAP_NOTIFY_OFF_BEYOND ? 0x4000 : sel };
+
+	udrvi_model_tamper(m->dev, UDRVI_MODEL_VIRTIO_QUEUE, win, sizeof(win));
+	put_le16(c + VCOM_Q_SIZE, win[0]);
 	put_le16(c + VCOM_Q_ENABLE, q && q->enabled);
 	put_le16(c + VCOM_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
-	put_le16(c + VCOM_Q_NOFF, m->opts.cap_fault == UDRV_NET_MODEL_CAP_NOTIFY_OFF_BEYOND ?
-		 0x4000 : sel);
+	put_le16(c + VCOM_Q_NOFF, win[1]);
 	udrv_mmio_write64(c, VCOM_Q_DESCLO, q ? htole64(q->desc_iova) : 0);
 	udrv_mmio_write64(c, VCOM_Q_AVAILLO, q ? htole64(q->avail_iova) : 0);
 	udrv_mmio_write64(c, VCOM_Q_USEDLO, q ? htole64(q->used_iova) : 0);
@@ -312,16 +325,33 @@ static void push_used(struct vmodel *m, struct mvq *q, uint32_t id, uint32_t len
 	default:
 		break;
 	}
-	e->id = htole32(id);
-	e->len = htole32(len);
+	{
+		struct vring_used_elem t = { htole32(id), htole32(len) };
+		enum udrvi_tamper_action act = udrvi_model_tamper(m->dev, UDRVI_MODEL_VIRTIO_USED,
+								  &t, sizeof(t));
+
+		if (act == UDRVI_TAMPER_DROP)
+			return;
+		if (act == UDRVI_TAMPER_REPEAT) {
+			e->id = t.id;
+			e->len = t.len;
+			q->used_idx++;
+			e = &q->used->ring[q->used_idx & (q->size - 1)];
+		}
+		e->id = t.id;
+		e->len = t.len;
+	}
 	q->used_idx++;
 }
 
-static void publish_used(struct mvq *q)
+static void publish_used(struct vmodel *m, struct mvq *q)
 {
+	uint16_t idx = htole16(q->used_idx);
+
+	udrvi_model_tamper(m->dev, UDRVI_MODEL_VIRTIO_USED_IDX, &idx, sizeof(idx));
 	/* Used entries are visible before the index that covers them. */
 	udrv_wmb();
-	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+	__atomic_store_n(&q->used->idx, idx, __ATOMIC_RELEASE);
 }
 
 /* Ask for a kick when the driver adds anything past what we have seen. */
@@ -519,9 +549,9 @@ static bool process_tx(struct vmodel *m, uint16_t pair)
 			reverse_used(tq, (uint16_t)(tq->used_idx - n));
 			reverse_used(rq, rx_used_before);
 		}
-		publish_used(tq);
+		publish_used(m, tq);
 		if (rq->used_idx != rx_used_before)
-			publish_used(rq);
+			publish_used(m, rq);
 		m->st.rx_frames += placed;
 	}
 	set_avail_event(m, tq);
@@ -576,7 +606,7 @@ static bool process_ctrl(struct vmodel *m)
 			return true;
 		}
 		push_used(m, q, head, 1);
-		publish_used(q);
+		publish_used(m, q);
 		did = true;
 	}
 	return did;

@@ -69,7 +69,8 @@ static int ctrl_cmd(struct vnet_port *vp, uint8_t cls, uint8_t cmd, const void *
 			net_err(&vp->port, "control command %u.%u not answered in 5 s", cls, cmd);
 			return -ETIMEDOUT;
 		}
-		sched_yield();
+		if (!udrvi_model_waiting(vp->port.dev))
+			sched_yield();
 	}
 	if (pending < 0 || le32toh(vq->used->ring[vq->last_used & vq->mask].id) != 0) {
 		udrvi_vnet_fail(vp, vq, "a bad control queue completion",

@@ -214,7 +214,8 @@ void udrvi_vpci_settle(struct udrvi_vpci *vp)
 			vp_err(vp->name, "the device model did not poll for 5 s");
 			break;
 		}
-		sched_yield();
+		if (!udrvi_model_waiting(vp->dev))
+			sched_yield();
 	}
 }
 
@@ -241,7 +242,8 @@ int udrvi_vpci_reset(struct udrvi_vpci *vp)
 			       "(device_status 0x%02x)", udrvi_vpci_status(vp));
 			return -ETIMEDOUT;
 		}
-		sched_yield();
+		if (!udrvi_model_waiting(vp->dev))
+			sched_yield();
 		/* A status bit the device raised as we wrote 0 (NEEDS_RESET) must not
 		 * hide our reset: write it again. */
 		udrvi_vpci_set_status(vp, 0);

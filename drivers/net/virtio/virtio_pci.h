@@ -9,6 +9,7 @@
 #include <udrv/dev.h>
 
 #include "virtio_regs.h"
+#include "model_hook.h" /* udrvi_model_waiting */
 
 /* One structure the device points at with a vendor capability. */
 struct udrvi_vpci_region {

@@ -180,26 +180,38 @@ void udrvi_nm_post(struct udrv_nvme_model *m, uint16_t sqid, uint16_t cqid, stru
 		   uint16_t phase_xor)
 {
 	struct nm_cq *cq = &m->cq[cqid];
+	enum udrvi_tamper_action act;
 	volatile struct nvme_cqe *slot;
+	unsigned copies;
 
 	if (!cq->valid)
 		return;
-	slot = udrv_model_dma(m->dev, cq->iova + (uint64_t)cq->tail * sizeof(cqe), sizeof(cqe));
-	if (!slot)
-		return;
 	cqe.sqid = sqid;
 	cqe.sqhd = m->sq[sqid].head;
-	slot->dw0 = cqe.dw0;
-	slot->dw1 = 0;
-	slot->sqhd = cqe.sqhd;
-	slot->sqid = cqe.sqid;
-	slot->cid = cqe.cid;
-	/* The entry must be complete before its phase tag says it is new. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	slot->status = (uint16_t)((cqe.status & ~1u) | ((cq->phase ^ phase_xor) & 1u));
-	if (++cq->tail == cq->size) {
-		cq->tail = 0;
-		cq->phase ^= 1u;
+	cqe.dw1 = 0;
+	cqe.status = (uint16_t)((cqe.status & ~1u) | ((cq->phase ^ phase_xor) & 1u));
+	act = udrvi_model_tamper(m->dev, UDRVI_MODEL_NVME_CQE, &cqe, sizeof(cqe));
+	copies = act == UDRVI_TAMPER_DROP ? 0 : act == UDRVI_TAMPER_REPEAT ? 2 : 1;
+	while (copies--) {
+		slot = udrv_model_dma(m->dev, cq->iova + (uint64_t)cq->tail * sizeof(cqe),
+				      sizeof(cqe));
+		if (!slot)
+			return;
+		slot->dw0 = cqe.dw0;
+		slot->dw1 = cqe.dw1;
+		slot->sqhd = cqe.sqhd;
+		slot->sqid = cqe.sqid;
+		slot->cid = cqe.cid;
+		/* The entry must be complete before its phase tag says it is new. */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		slot->status = cqe.status;
+		if (++cq->tail == cq->size) {
+			cq->tail = 0;
+			cq->phase ^= 1u;
+			/* A repeat on the next pass carries the new phase, as a
+			 * device posting it twice would. */
+			cqe.status ^= 1u;
+		}
 	}
 }
 

@@ -216,6 +216,7 @@ static struct nm_result identify(struct udrv_nvme_model *m, const struct nvme_sq
 		goto out;
 	}
 	udrvi_nm_patch(m, id, NVME_PAGE_SIZE);
+	udrvi_model_tamper(m->dev, UDRVI_MODEL_NVME_IDENTIFY, id, NVME_PAGE_SIZE);
 	r.status = udrvi_nm_xfer(m, sqe, id, NVME_PAGE_SIZE, true);
 out:
 	free(id);
@@ -354,6 +355,7 @@ static struct nm_result get_log(struct udrv_nvme_model *m, const struct nvme_sqe
 		}
 		memcpy(out, page, len < have ? len : have);
 		udrvi_nm_patch(m, out, len);
+		udrvi_model_tamper(m->dev, UDRVI_MODEL_NVME_LOG, out, len);
 		r.status = udrvi_nm_xfer(m, sqe, out, len, true);
 		free(out);
 	}

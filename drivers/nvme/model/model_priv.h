@@ -12,6 +12,7 @@
 #include <udrv/nvme_model.h>
 
 #include "../regs.h"
+#include "model_hook.h"
 
 #define NM_BAR_SIZE (16u * 1024)
 #define NM_MAX_NS 16u
