@@ -6,6 +6,7 @@
 
 #include <udrv/log.h>
 
+#include "opt.h"
 #include "setup.h"
 
 #define MAX_BDFS 64
@@ -14,8 +15,8 @@ static const char usage_text[] =
 	"usage: udrv-setup status [--json]\n"
 	"       udrv-setup bind [--force] BDF...\n"
 	"       udrv-setup unbind [--force] BDF...\n"
-	"       udrv-setup hugepages COUNT [--size 2M|1G]\n"
-	"       udrv-setup --help\n";
+	"       udrv-setup hugepages COUNT [--size 2M|1G] [--force]\n"
+	"       udrv-setup --help | --version\n";
 
 static const char help_text[] =
 	"\n"
@@ -33,7 +34,10 @@ static const char help_text[] =
 	"              process has the device's IOMMU group open; --force overrides.\n"
 	"  hugepages   reserve COUNT hugepages of the size (default 2M) and mount\n"
 	"              hugetlbfs at /dev/hugepages (/dev/hugepages-1G for 1G) if needed.\n"
-	"              COUNT 0 releases them.\n"
+	"              COUNT 0 releases them. Refuses a COUNT that would leave the system\n"
+	"              less than an eighth of its memory (256 MiB to 4 GiB) and names the\n"
+	"              most that fits; --force overrides. A partial reservation (the kernel\n"
+	"              found less contiguous memory) is rolled back.\n"
 	"\n"
 	"BDF is a PCI address, DDDD:BB:DD.F or BB:DD.F (see udrv-setup status or lspci -D).\n"
 	"bind, unbind and hugepages need root.\n"
@@ -50,7 +54,7 @@ static const char help_text[] =
 
 struct args {
 	const char *cmd;
-	bool json, force, help;
+	bool json, force, help, version;
 	const char *size;
 	const char *pos[MAX_BDFS];
 	int npos;
@@ -87,6 +91,8 @@ static int parse_args(int argc, char **argv, struct args *a, FILE *err)
 			only_pos = true;
 		} else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
 			a->help = true;
+		} else if (!strcmp(s, "--version")) {
+			a->version = true;
 		} else if (!strcmp(s, "--json")) {
 			a->json = true;
 		} else if (!strcmp(s, "--force") || !strcmp(s, "-f")) {
@@ -152,7 +158,7 @@ static int cmd_hugepages(const struct args *a, FILE *out, FILE *err)
 			return usage_error(err, "--size '%s' is not a hugepage size: use 2M or 1G",
 					   a->size);
 	}
-	return setup_hugepages(count, size_kb, out, err);
+	return setup_hugepages(count, size_kb, a->force, out, err);
 }
 
 int setup_main(int argc, char **argv, FILE *out, FILE *err)
@@ -169,10 +175,15 @@ int setup_main(int argc, char **argv, FILE *out, FILE *err)
 		fputs(help_text, out);
 		return SETUP_EXIT_OK;
 	}
+	if (a.version) {
+		opt_print_version("udrv-setup", out);
+		return SETUP_EXIT_OK;
+	}
 	if (!a.cmd)
 		return usage_error(err, "no command given%s", "");
 	if ((a.json && strcmp(a.cmd, "status")) ||
-	    (a.force && strcmp(a.cmd, "bind") && strcmp(a.cmd, "unbind")) ||
+	    (a.force && strcmp(a.cmd, "bind") && strcmp(a.cmd, "unbind") &&
+	     strcmp(a.cmd, "hugepages")) ||
 	    (a.size && strcmp(a.cmd, "hugepages")))
 		return usage_error(err, "that option does not apply to '%s'", a.cmd);
 
