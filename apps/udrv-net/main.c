@@ -11,6 +11,7 @@
 #include "app.h"
 #include "devspec.h"
 #include "opt.h"
+#include "udrv-net-help.h"
 
 #define MAX_SECONDS (30.0 * 86400) /* -t: 30 days */
 #define MAX_RATE 1000000000ull     /* --rate: beyond any port (100GbE: 148.8 Mpps) */
@@ -19,47 +20,7 @@ volatile sig_atomic_t app_stop;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-"usage: udrv-net MODE -d DEV [options]\n"
-"\n"
-"DEV is a PCI address bound to vfio-pci (virtio-net 1af4:1041 or 82574L 8086:10d3),\n"
-"or a device model, which loops every frame sent back to its receive queue (runs\n"
-"anywhere; set UDRV_MEM=anon without hugepages): 'model' or 'model:virtio' (virtio-net;\n"
-"options after a comma: queues=N, qsize=N) or 'model:e1000e' (82574L).\n"
-"\n"
-"modes:\n"
-"  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--seq]\n"
-"         [--json]\n"
-"         send valid Ethernet/IPv4/UDP frames (checksums correct), a live rate each second,\n"
-"         then packets, pps and Gbit/s. JSON keys: packets, pps, gbps.\n"
-"  rx     -d DEV [-t SECONDS] [--json]\n"
-"         count frames and check the checksums of pktgen's frames. JSON keys: packets, pps, bad.\n"
-"  fwd    -d DEV [-d DEV2] [-t SECONDS] [--json]\n"
-"         forward every frame between two ports, or back out of one with the MACs swapped.\n"
-"  echo   -d DEV --ip ADDR [-t SECONDS]\n"
-"         answer ARP and ICMP echo requests for ADDR.\n"
-"\n"
-"options:\n"
-"  -d, --dev DEV        port (twice for fwd)\n"
-"  -t, --time SECONDS   run this long (default: until Ctrl-C; pktgen: or --count)\n"
-"  -n, --count N        pktgen: frames to send\n"
-"  -s, --size BYTES     pktgen: frame size including the FCS, 64-1518 (default 64)\n"
-"      --dst-mac MAC    pktgen: destination (default ff:ff:ff:ff:ff:ff)\n"
-"      --src-ip A       pktgen: source address (default 169.254.0.1)\n"
-"      --dst-ip A       pktgen: destination address (default 169.254.0.2)\n"
-"  -r, --rate PPS       pktgen: frames per second (default: as fast as possible)\n"
-"      --seq            pktgen: number the frames (a 32-bit sequence number after the\n"
-"                       payload's \"UDRV\"; default: every frame is the same, sequence 0)\n"
-"      --ip ADDR        echo: the address to answer for\n"
-"      --promisc        put the port(s) in promiscuous mode\n"
-"      --json           one JSON object on stdout at the end\n"
-"  -h, --help\n"
-"\n"
-"examples:\n"
-"  UDRV_MEM=anon udrv-net pktgen -d model --count 1000000 --json\n"
-"  UDRV_MEM=anon udrv-net fwd -d model:e1000e -t 2\n"
-"  udrv-net pktgen -d 0000:00:03.0 -t 10 --size 64 --dst-mac 52:54:00:12:34:57\n"
-"  udrv-net echo -d 0000:00:04.0 --ip 169.254.10.2 -t 30\n");
+	fputs(help_main, f);
 }
 
 double app_now(void)

@@ -4,20 +4,11 @@
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme identify -d DEVICE [--json]\n"
-		"\n"
-		"Print the controller (vendor, model, serial, firmware, version, MDTS, queue\n"
-		"limits, volatile write cache, SGL, shadow doorbells, CMB) and every active\n"
-		"namespace (nsid, LBA size, blocks, capacity).\n"
-		"\n"
-		"  -d, --device DEVICE  PCI address bound to vfio-pci, or model[:opts]\n"
-		"      --json           JSON: {\"controller\": {...}, \"namespaces\": [...]}\n"
-		"\n"
-		"Example: udrv-nvme identify -d 0000:01:00.0 --json\n");
+	fputs(help_identify, f);
 }
 
 static void print_json(struct app *a, const struct udrv_nvme_ctrl_info *in)

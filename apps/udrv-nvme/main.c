@@ -8,27 +8,11 @@
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme COMMAND -d DEVICE [options]\n"
-		"\n"
-		"Commands:\n"
-		"  identify  controller and namespace information\n"
-		"  perf      I/O benchmark (IOPS, MiB/s, latency percentiles)\n"
-		"  verify    write a deterministic pattern, read it back, report mismatches\n"
-		"\n"
-		"DEVICE is a PCI address bound to vfio-pci (0000:01:00.0), or the built-in\n"
-		"controller model: model[:opt,...] with opt null (moves no data), ns=N,\n"
-		"lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow, lazyshadow.\n"
-		"\n"
-		"Run 'udrv-nvme COMMAND --help' for the options of a command.\n"
-		"\n"
-		"Examples:\n"
-		"  udrv-nvme identify -d model\n"
-		"  udrv-nvme perf -d 0000:01:00.0 -w randread -o 4k -q 32 -t 10\n"
-		"  UDRV_MEM=anon udrv-nvme perf -d model:null -w randread -o 4k -q 32 -t 5\n");
+	fputs(help_main, f);
 }
 
 int main(int argc, char **argv)

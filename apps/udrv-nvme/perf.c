@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 #define HB 640 /* histogram buckets: 16 direct + 16 per power of two up to 2^40 ns */
 
@@ -71,28 +72,7 @@ struct perf {
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme perf -d DEVICE [-n NSID] -w PATTERN [-M READ_PCT] -o IO_SIZE\n"
-		"                      -q DEPTH -t SECONDS [-c CORES] [--json]\n"
-		"\n"
-		"  -d DEVICE   PCI address bound to vfio-pci, or model[:opts] (model:null moves no data)\n"
-		"  -n NSID     namespace (default: the first active one)\n"
-		"  -w PATTERN  read, write, randread, randwrite or randrw\n"
-		"  -M PCT      reads in percent for randrw (default 50)\n"
-		"  -o SIZE     bytes per I/O, a multiple of the LBA size (512, 4k, 128k)\n"
-		"  -q DEPTH    requests in flight per core (1..4095; an I/O above the controller's\n"
-		"              transfer limit (MDTS) takes several queue entries)\n"
-		"  -t SECONDS  duration of the timed phase\n"
-		"  -c CORES    a number of cores (1 worker thread and queue pair per core, pinned\n"
-		"              to CPUs 0..N-1 when N > 1), or a CPU list with a comma: 2,3 or 1,\n"
-		"              (default 1, unpinned)\n"
-		"  --json      results as JSON: iops, mibps, latency_us {avg min max p50 p99 p999},\n"
-		"              cores [...], errors\n"
-		"\n"
-		"A status line is printed to stderr every second; results go to stdout.\n"
-		"\n"
-		"Example: udrv-nvme perf -d 0000:01:00.0 -w randread -o 4k -q 32 -t 10 -c 2\n"
-		"         UDRV_MEM=anon udrv-nvme perf -d model:null -w randread -o 4k -q 32 -t 5\n");
+	fputs(help_perf, f);
 }
 
 static inline uint64_t now_ns(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 #define VQD 8 /* commands in flight */
 #define GOLDEN 0x9E3779B97F4A7C15ull
@@ -44,28 +45,7 @@ struct verify {
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme verify -d DEVICE [-n NSID] --lba START --count N --seed S\n"
-		"                        [--write-only | --read-only] [--json]\n"
-		"\n"
-		"Writes a deterministic pattern to LBAs START..START+N-1, reads it back and\n"
-		"reports every LBA that differs; exits 1 on any mismatch or I/O error.\n"
-		"--write-only only writes, --read-only only checks (e.g. data written by an\n"
-		"earlier run, or by another tool).\n"
-		"\n"
-		"Pattern: the little-endian 64-bit word k of the namespace (byte offset 8k)\n"
-		"equals k XOR (S * 0x9E3779B97F4A7C15), modulo 2^64.\n"
-		"\n"
-		"  -d DEVICE     PCI address bound to vfio-pci, or model[:opts]\n"
-		"  -n NSID       namespace (default: the first active one)\n"
-		"  --lba START   first LBA\n"
-		"  --count N     number of LBAs\n"
-		"  --seed S      pattern seed (any 64-bit number)\n"
-		"  --json        the result as one JSON object: nsid, first_lba, blocks,\n"
-		"                lba_size, seed, written, read_back, mismatched_lbas, io_errors,\n"
-		"                mismatches [...], errors [...] (the first 64 of each)\n"
-		"\n"
-		"Example: udrv-nvme verify -d 0000:01:00.0 --lba 0 --count 4096 --seed 42\n");
+	fputs(help_verify, f);
 }
 
 static void fill(uint8_t *buf, uint64_t byte_off, size_t len, uint64_t seed)

@@ -8,49 +8,9 @@
 
 #include "opt.h"
 #include "setup.h"
+#include "udrv-setup-help.h"
 
 #define MAX_BDFS 64
-
-static const char usage_text[] =
-	"usage: udrv-setup status [--json]\n"
-	"       udrv-setup bind [--force] BDF...\n"
-	"       udrv-setup unbind [--force] BDF...\n"
-	"       udrv-setup hugepages COUNT [--size 2M|1G] [--force]\n"
-	"       udrv-setup --help | --version\n";
-
-static const char help_text[] =
-	"\n"
-	"Prepare a machine for udrv: hand NVMe and network devices to vfio-pci and\n"
-	"reserve hugepages (what dpdk-devbind.py and dpdk-hugepages.py do for DPDK).\n"
-	"\n"
-	"commands:\n"
-	"  status      NVMe and Ethernet controllers with their driver, IOMMU group and\n"
-	"              whether the group is viable; hugepages and hugetlbfs mounts;\n"
-	"              IOMMU, VFIO and RLIMIT_MEMLOCK. --json for a machine-readable form.\n"
-	"  bind        hand devices to vfio-pci (loads the module if needed). Refuses a\n"
-	"              device in use: an NVMe namespace mounted, used as swap or held by\n"
-	"              LVM/md, or a network interface with an address; --force overrides.\n"
-	"  unbind      give vfio-pci devices back to their kernel driver. Refuses while a\n"
-	"              process has the device's IOMMU group open; --force overrides.\n"
-	"  hugepages   reserve COUNT hugepages of the size (default 2M) and mount\n"
-	"              hugetlbfs at /dev/hugepages (/dev/hugepages-1G for 1G) if needed.\n"
-	"              COUNT 0 releases them. Refuses a COUNT that would leave the system\n"
-	"              less than an eighth of its memory (256 MiB to 4 GiB) and names the\n"
-	"              most that fits; --force overrides. A partial reservation (the kernel\n"
-	"              found less contiguous memory) is rolled back.\n"
-	"\n"
-	"BDF is a PCI address, DDDD:BB:DD.F or BB:DD.F (see udrv-setup status or lspci -D).\n"
-	"bind, unbind and hugepages need root.\n"
-	"\n"
-	"examples:\n"
-	"  udrv-setup status\n"
-	"  udrv-setup status --json | python3 -m json.tool\n"
-	"  sudo udrv-setup bind 0000:01:00.0 0000:00:03.0\n"
-	"  sudo udrv-setup unbind 01:00.0\n"
-	"  sudo udrv-setup hugepages 512\n"
-	"  sudo udrv-setup hugepages 4 --size 1G\n"
-	"\n"
-	"exit status: 0 done, 1 failed (the message says why and what to do), 2 bad usage.\n";
 
 struct args {
 	const char *cmd;
@@ -65,7 +25,7 @@ static int usage_error(FILE *err, const char *fmt, const char *arg)
 	fputs("udrv-setup: ", err);
 	fprintf(err, fmt, arg);
 	fputc('\n', err);
-	fputs(usage_text, err);
+	fputs(help_usage, err);
 	fputs("Try 'udrv-setup --help' for examples.\n", err);
 	return SETUP_EXIT_USAGE;
 }
@@ -171,8 +131,9 @@ int setup_main(int argc, char **argv, FILE *out, FILE *err)
 	if (ret)
 		return ret;
 	if (a.help || (a.cmd && !strcmp(a.cmd, "help"))) {
-		fputs(usage_text, out);
-		fputs(help_text, out);
+		fputs(help_usage, out);
+		fputc('\n', out);
+		fputs(help_more, out);
 		return SETUP_EXIT_OK;
 	}
 	if (a.version) {
