@@ -41,6 +41,17 @@ long udrvi_hugepage_free(size_t page_size)
 	return read_count(page_size, "free_hugepages");
 }
 
+const char *udrvi_hugepage_reserve_hint(size_t page_size, size_t more, char *buf, size_t len)
+{
+	long nr = read_count(page_size, "nr_hugepages");
+	size_t total = (nr > 0 ? (size_t)nr : 0) + more;
+
+	snprintf(buf, len, "`udrv-setup hugepages %zu%s` (or echo %zu > "
+		 "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages)", total,
+		 page_size >= UDRVI_GIB ? " --size 1G" : "", total, page_size / 1024);
+	return buf;
+}
+
 size_t udrvi_hugepage_default_size(void)
 {
 	size_t ps = udrvi_opts()->page_size;
@@ -93,9 +104,13 @@ int udrvi_hugepage_map(void *addr, size_t len, size_t page_size)
 	err = p == MAP_FAILED ? -errno : 0;
 	close(fd);
 	if (err) {
-		udrvi_err(NULL, "cannot map %s of %s hugepages: %s; reserve more with `udrv-setup hugepages "
-			  "COUNT` (free now: %ld)", udrvi_size_str(len, ls, sizeof(ls)),
-			  udrvi_size_str(page_size, ps, sizeof(ps)), strerror(-err), udrvi_hugepage_free(page_size));
+		char hint[192];
+
+		udrvi_err(NULL, "cannot map %s of %s hugepages: %s; reserve more with %s (free now: "
+			  "%ld)%s", udrvi_size_str(len, ls, sizeof(ls)),
+			  udrvi_size_str(page_size, ps, sizeof(ps)), strerror(-err),
+			  udrvi_hugepage_reserve_hint(page_size, len / page_size, hint, sizeof(hint)),
+			  udrvi_hugepage_free(page_size), udrvi_chunk_note());
 		return err;
 	}
 	return 0;

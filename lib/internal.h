@@ -93,9 +93,16 @@ void udrvi_mem_fini(void);
 size_t udrvi_hugepage_default_size(void);
 /* Free pages of that size, or -errno. */
 long udrvi_hugepage_free(size_t page_size);
+/* How to reserve more pages of this size, for messages: "`udrv-setup
+ * hugepages N --size 1G` (or echo N > /sys/.../nr_hugepages)" with N the
+ * pages reserved now plus more. */
+const char *udrvi_hugepage_reserve_hint(size_t page_size, size_t more, char *buf, size_t len);
 /* Map len bytes of hugepages at addr (MAP_FIXED inside the DMA window). */
 int udrvi_hugepage_map(void *addr, size_t len, size_t page_size);
 const char *udrvi_size_str(size_t bytes, char *buf, size_t len);
+/* "" or, when UDRV_CHUNK_MB is set, "; DMA chunks are UDRV_CHUNK_MB=N MiB:
+ * ..." for messages about a failure a smaller chunk could avoid. */
+const char *udrvi_chunk_note(void);
 
 /* VFIO container (vfio.c). */
 struct udrvi_vfio_group;

@@ -122,6 +122,34 @@ const char *udrvi_size_str(size_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+const char *udrvi_chunk_note(void)
+{
+	static _Thread_local char note[160];
+	const char *env = getenv("UDRV_CHUNK_MB");
+
+	if (!env || !*env)
+		return "";
+	snprintf(note, sizeof(note), "; DMA memory is taken in chunks of UDRV_CHUNK_MB=%s MiB: a "
+		 "smaller value (or unset: 64) needs less", env);
+	return note;
+}
+
+/* MemAvailable in bytes, or SIZE_MAX when unknown. */
+static size_t mem_available(void)
+{
+	char line[128];
+	size_t kb = SIZE_MAX;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return SIZE_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb == SIZE_MAX ? SIZE_MAX : kb * 1024;
+}
+
 static size_t mapped_bytes(void)
 {
 	size_t sum = 0;
@@ -143,9 +171,10 @@ static int check_memlock(size_t more)
 		return 0;
 	udrvi_err(NULL, "RLIMIT_MEMLOCK is %s but %s of DMA memory must be pinned for the device: "
 		  "raise it (ulimit -l %zu, LimitMEMLOCK= in a systemd unit, or memlock in "
-		  "/etc/security/limits.conf) or run as root",
+		  "/etc/security/limits.conf) or run as root%s",
 		  udrvi_size_str((size_t)rl.rlim_cur, have_s, sizeof(have_s)),
-		  udrvi_size_str(need, need_s, sizeof(need_s)), (need + (size_t)rl.rlim_cur) / 1024);
+		  udrvi_size_str(need, need_s, sizeof(need_s)), (need + (size_t)rl.rlim_cur) / 1024,
+		  udrvi_chunk_note());
 	return -ENOMEM;
 }
 
@@ -171,7 +200,7 @@ static int chunk_size_for(size_t need, size_t *len)
 {
 	size_t page = m.page_size, want, min;
 	long free_pages;
-	char ps[32], cs[32];
+	char ps[32], cs[32], hint[192];
 
 	min = UDRVI_ALIGN_UP(need, page);
 	want = UDRVI_ALIGN_UP(udrvi_opts()->chunk_size, page);
@@ -182,9 +211,10 @@ static int chunk_size_for(size_t need, size_t *len)
 		return 0;
 	free_pages = udrvi_hugepage_free(page);
 	if (free_pages < 0) {
-		udrvi_err(NULL, "no %s hugepages are configured on this system: reserve some with "
-			  "`udrv-setup hugepages %zu` (or echo %zu > /proc/sys/vm/nr_hugepages)",
-			  udrvi_size_str(page, ps, sizeof(ps)), want / page * 4, want / page * 4);
+		udrvi_err(NULL, "no %s hugepages are configured on this system: reserve some with %s",
+			  udrvi_size_str(page, ps, sizeof(ps)),
+			  udrvi_hugepage_reserve_hint(page, page >= UDRVI_GIB ? want / page + 1 :
+						      want / page * 4, hint, sizeof(hint)));
 		return -ENOMEM;
 	}
 	if ((size_t)free_pages >= want / page)
@@ -193,10 +223,13 @@ static int chunk_size_for(size_t need, size_t *len)
 		*len = min;
 		return 0;
 	}
+	/* 2 MiB: a pool of 4 chunks; 1 GiB pages are dear: just what is missing. */
 	udrvi_err(NULL, "%zu free %s hugepages are needed for %s of DMA memory but only %ld are free: "
-		  "reserve more with `udrv-setup hugepages %zu` (or echo %zu > /proc/sys/vm/nr_hugepages)",
-		  min / page, udrvi_size_str(page, ps, sizeof(ps)), udrvi_size_str(min, cs, sizeof(cs)),
-		  free_pages, want / page * 4, want / page * 4);
+		  "reserve more with %s", min / page, udrvi_size_str(page, ps, sizeof(ps)),
+		  udrvi_size_str(min, cs, sizeof(cs)), free_pages,
+		  udrvi_hugepage_reserve_hint(page, page >= UDRVI_GIB ?
+					      min / page - (size_t)free_pages : want / page * 4,
+					      hint, sizeof(hint)));
 	return -ENOMEM;
 }
 
@@ -223,8 +256,8 @@ static struct chunk *chunk_new(size_t need)
 	}
 	off = UDRVI_ALIGN_UP(m.next, m.page_size);
 	if (off + len > m.window) {
-		udrvi_err(NULL, "the %s DMA window is full: pass a bigger udrv_opts.va_window",
-			  udrvi_size_str(m.window, s1, sizeof(s1)));
+		udrvi_err(NULL, "the %s DMA window is full: pass a bigger udrv_opts.va_window%s",
+			  udrvi_size_str(m.window, s1, sizeof(s1)), udrvi_chunk_note());
 		return NULL;
 	}
 	ret = udrvi_iova_alloc(&m.iova, len, m.page_size, &iova);
@@ -235,11 +268,20 @@ static struct chunk *chunk_new(size_t need)
 		return NULL;
 	}
 	va = m.base + off;
+	if (m.anon && len > mem_available()) {
+		/* MAP_POPULATE of more than is available gets the process (or
+		 * another) OOM-killed: refuse first. */
+		udrvi_err(NULL, "cannot allocate %s of memory: only %zu MiB are available%s",
+			  udrvi_size_str(len, s1, sizeof(s1)), mem_available() >> 20,
+			  udrvi_chunk_note());
+		goto free_iova;
+	}
 	if (m.anon) {
 		if (mmap(va, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) == MAP_FAILED) {
-			udrvi_err(NULL, "cannot allocate %s of memory: %s", udrvi_size_str(len, s1, sizeof(s1)),
-				  strerror(errno));
+			ret = errno;
+			udrvi_err(NULL, "cannot allocate %s of memory: %s%s",
+				  udrvi_size_str(len, s1, sizeof(s1)), strerror(ret), udrvi_chunk_note());
 			restore_reservation(va, len);
 			goto free_iova;
 		}

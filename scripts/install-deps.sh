@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--rig]   (as root; --rig adds QEMU and the guest tools)
 set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config gcc clang libhugetlbfs-dev libhugetlbfs-bin
-            liburing-dev libcmocka-dev linux-libc-dev valgrind strace g++ fio dpkg-dev
+            liburing-dev libcmocka-dev linux-libc-dev valgrind strace g++ fio dpkg-dev groff-base
             libclang-rt-14-dev) # libFuzzer and the sanitizers for clang 14 (docs/fuzz.md)
 rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod dpdk-dev
           iproute2 tcpdump iputils-ping pciutils python3)

@@ -20,6 +20,42 @@ set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${QUICKSTART_SECONDS:-5}
 
+usage() {
+	cat <<'EOF'
+usage: scripts/quickstart.sh [BDF...]
+       scripts/quickstart.sh --help
+
+Builds udrv, then shows it driving devices: udrv-setup status, NVMe identify
+and a short perf run, pktgen from a udrv port, and a summary. With no BDF the
+demo runs inside the QEMU rig (tests/rig/udrv-rig: emulated IOMMU, NVMe
+controllers and NICs, real VFIO in the guest; the first run downloads the guest
+kernel, about 100 MB). With BDFs (NVMe or Ethernet controllers bound to
+vfio-pci) it runs on those. Installs the Debian packages it needs first
+(scripts/install-deps.sh --rig, as root).
+
+environment:
+  UDRV_NVME, UDRV_NET   BDFs of real devices (the same as naming them)
+  UDRV_BUILD_DIR        build directory (default: build)
+  QUICKSTART_SECONDS    perf and pktgen duration (default 5)
+
+examples:
+  sudo scripts/quickstart.sh
+  sudo scripts/quickstart.sh 0000:01:00.0 0000:00:03.0
+EOF
+}
+case ${1:-} in
+-h | --help)
+	usage
+	exit 0
+	;;
+--guest-demo) ;;
+-*)
+	echo "quickstart: unknown option '$1'" >&2
+	usage >&2
+	exit 2
+	;;
+esac
+
 # How the demo calls the apps (one place to adjust as their CLIs settle).
 nvme_identify() { "$1" identify -d "$2"; }
 nvme_perf() { "$1" perf -d "$2" -w randread -o 4k -q 32 -t "$secs"; }

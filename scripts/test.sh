@@ -6,9 +6,34 @@
 # As root on Debian 12 it installs what it needs first (scripts/install-deps.sh).
 # Ends with one line "N passed, N failed, N skipped".
 set -euo pipefail
-cd "$(dirname "$0")/.."
+usage() {
+  cat <<'EOF'
+usage: scripts/test.sh [--unit]
+       scripts/test.sh --help
+
+udrv's test command: builds three ways (gcc, gcc with ASan+UBSan, clang) in
+build/, build-asan/ and build-clang/, runs the unit suite under both gcc builds,
+then the rig suite (a QEMU guest with an emulated IOMMU; several minutes).
+Installs the Debian packages it needs first (scripts/install-deps.sh, as root).
+Ends with one line "N passed, N failed, N skipped"; exits 1 if any failed.
+
+  --unit    the unit suite only (no QEMU)
+  --help    this text
+
+examples:
+  scripts/test.sh --unit
+  sudo scripts/test.sh
+EOF
+}
 unit_only=0
-[[ "${1:-}" == "--unit" ]] && unit_only=1
+case "${1:-}" in
+  "") ;;
+  --unit) unit_only=1 ;;
+  -h|--help) usage; exit 0 ;;
+  *) echo "test.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+esac
+(($# <= 1)) || { echo "test.sh: one argument at most" >&2; usage >&2; exit 2; }
+cd "$(dirname "$0")/.."
 if ((unit_only)); then scripts/install-deps.sh; else scripts/install-deps.sh --rig; fi
 
 setup() { # setup DIR [meson options...]

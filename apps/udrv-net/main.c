@@ -9,52 +9,18 @@
 #include <time.h>
 
 #include "app.h"
+#include "devspec.h"
+#include "opt.h"
+#include "udrv-net-help.h"
+
+#define MAX_SECONDS (30.0 * 86400) /* -t: 30 days */
+#define MAX_RATE 1000000000ull     /* --rate: beyond any port (100GbE: 148.8 Mpps) */
 
 volatile sig_atomic_t app_stop;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-"usage: udrv-net MODE -d DEV [options]\n"
-"\n"
-"DEV is a PCI address bound to vfio-pci (virtio-net 1af4:1041 or 82574L 8086:10d3),\n"
-"or a device model, which loops every frame sent back to its receive queue (runs\n"
-"anywhere; set UDRV_MEM=anon without hugepages): 'model' or 'model:virtio' (virtio-net;\n"
-"options after a comma: queues=N, qsize=N) or 'model:e1000e' (82574L).\n"
-"\n"
-"modes:\n"
-"  pktgen -d DEV [--count N | -t SECONDS] [--size BYTES] [--dst-mac MAC] [--rate PPS] [--seq]\n"
-"         [--json]\n"
-"         send valid Ethernet/IPv4/UDP frames (checksums correct), a live rate each second,\n"
-"         then packets, pps and Gbit/s. JSON keys: packets, pps, gbps.\n"
-"  rx     -d DEV [-t SECONDS] [--json]\n"
-"         count frames and check the checksums of pktgen's frames. JSON keys: packets, pps, bad.\n"
-"  fwd    -d DEV [-d DEV2] [-t SECONDS] [--json]\n"
-"         forward every frame between two ports, or back out of one with the MACs swapped.\n"
-"  echo   -d DEV --ip ADDR [-t SECONDS]\n"
-"         answer ARP and ICMP echo requests for ADDR.\n"
-"\n"
-"options:\n"
-"  -d, --dev DEV        port (twice for fwd)\n"
-"  -t, --time SECONDS   run this long (default: until Ctrl-C; pktgen: or --count)\n"
-"  -n, --count N        pktgen: frames to send\n"
-"  -s, --size BYTES     pktgen: frame size including the FCS, 64-1518 (default 64)\n"
-"      --dst-mac MAC    pktgen: destination (default ff:ff:ff:ff:ff:ff)\n"
-"      --src-ip A       pktgen: source address (default 169.254.0.1)\n"
-"      --dst-ip A       pktgen: destination address (default 169.254.0.2)\n"
-"  -r, --rate PPS       pktgen: frames per second (default: as fast as possible)\n"
-"      --seq            pktgen: number the frames (a 32-bit sequence number after the\n"
-"                       payload's \"UDRV\"; default: every frame is the same, sequence 0)\n"
-"      --ip ADDR        echo: the address to answer for\n"
-"      --promisc        put the port(s) in promiscuous mode\n"
-"      --json           one JSON object on stdout at the end\n"
-"  -h, --help\n"
-"\n"
-"examples:\n"
-"  UDRV_MEM=anon udrv-net pktgen -d model --count 1000000 --json\n"
-"  UDRV_MEM=anon udrv-net fwd -d model:e1000e -t 2\n"
-"  udrv-net pktgen -d 0000:00:03.0 -t 10 --size 64 --dst-mac 52:54:00:12:34:57\n"
-"  udrv-net echo -d 0000:00:04.0 --ip 169.254.10.2 -t 30\n");
+	fputs(help_main, f);
 }
 
 double app_now(void)
@@ -160,17 +126,7 @@ static void on_signal(int sig)
 
 static int bad_arg(const char *what, const char *val)
 {
-	fprintf(stderr, "udrv-net: invalid %s '%s' (see udrv-net --help)\n", what, val);
-	return 2;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || end == s || *end || *s == '-' ? -1 : 0;
+	return opt_usage_error("invalid %s '%s'", what, val);
 }
 
 int main(int argc, char **argv)
@@ -190,19 +146,24 @@ int main(int argc, char **argv)
 	struct app_opts o = { .size = 64 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t v;
-	char *end;
 	int c;
 
+	opt_set_prog("udrv-net", NULL);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? APP_EXIT_USAGE : APP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		opt_print_version("udrv-net", stdout);
+		return APP_EXIT_OK;
 	}
 	o.mode = argv[1];
 	inet_pton(AF_INET, "169.254.0.1", &o.src_ip);
 	inet_pton(AF_INET, "169.254.0.2", &o.dst_ip);
 	memset(o.dst_mac, 0xff, 6);
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:t:n:s:r:h", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:t:n:s:r:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (o.ndev == MAX_PORTS)
@@ -210,22 +171,23 @@ int main(int argc, char **argv)
 			o.dev[o.ndev++] = optarg;
 			break;
 		case 't':
-			o.seconds = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.seconds > 0))
-				return bad_arg("duration", optarg);
+			/* Finite: without -t a mode runs until Ctrl-C anyway. */
+			if (opt_seconds("-t", optarg, 0, MAX_SECONDS, true, &o.seconds))
+				return APP_EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_u64(optarg, &o.count) || !o.count)
-				return bad_arg("count", optarg);
+			if (opt_uint("--count", "the number of frames", optarg, 1, UINT64_MAX, &o.count))
+				return APP_EXIT_USAGE;
 			break;
 		case 's':
-			if (parse_u64(optarg, &v) || v < 64 || v > 1518)
-				return bad_arg("frame size (64-1518 bytes with FCS)", optarg);
+			if (opt_uint("--size", "the frame size with FCS", optarg, 64, 1518, &v))
+				return APP_EXIT_USAGE;
 			o.size = (unsigned)v;
 			break;
 		case 'r':
-			if (parse_u64(optarg, &o.rate) || !o.rate)
-				return bad_arg("rate", optarg);
+			if (opt_uint("--rate", "the rate in frames per second", optarg, 1, MAX_RATE,
+				     &o.rate))
+				return APP_EXIT_USAGE;
 			break;
 		case O_DSTMAC:
 			if (udrv_net_mac_parse(optarg, o.dst_mac))
@@ -257,26 +219,27 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return 2;
+			return opt_getopt_error(c, argv);
 		}
 	}
+	if (strcmp(o.mode, "pktgen") && strcmp(o.mode, "rx") && strcmp(o.mode, "fwd") &&
+	    strcmp(o.mode, "echo"))
+		return opt_usage_error("unknown mode '%s': pktgen, rx, fwd or echo", o.mode);
 	if (optind < argc)
 		return bad_arg("argument", argv[optind]);
-	if (!o.ndev) {
-		fprintf(stderr, "udrv-net: -d DEV is required (a PCI address or 'model'; see --help)\n");
-		return 2;
-	}
-	if (o.ndev > 1 && strcmp(o.mode, "fwd")) {
-		fprintf(stderr, "udrv-net: only fwd takes two ports\n");
-		return 2;
-	}
+	if (!o.ndev)
+		return opt_usage_error("-d DEV is required (a PCI address or 'model')");
+	if (o.ndev > 1 && strcmp(o.mode, "fwd"))
+		return opt_usage_error("only fwd takes two ports");
+	if (app_check_devspecs("-d", o.dev, o.ndev))
+		return APP_EXIT_USAGE;
+	if (app_init_memory(o.dev, o.ndev))
+		return APP_EXIT_FAIL;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!strcmp(o.mode, "pktgen")) {
-		if (o.count && o.seconds) {
-			fprintf(stderr, "udrv-net: pktgen takes --count or -t, not both\n");
-			return 2;
-		}
+		if (o.count && o.seconds)
+			return opt_usage_error("pktgen takes --count or -t, not both");
 		return mode_pktgen(&o);
 	}
 	if (!strcmp(o.mode, "rx"))
@@ -284,13 +247,9 @@ int main(int argc, char **argv)
 	if (!strcmp(o.mode, "fwd"))
 		return mode_fwd(&o);
 	if (!strcmp(o.mode, "echo")) {
-		if (!o.ip) {
-			fprintf(stderr, "udrv-net: echo needs --ip ADDR (the address to answer for)\n");
-			return 2;
-		}
+		if (!o.ip)
+			return opt_usage_error("echo needs --ip ADDR (the address to answer for)");
 		return mode_echo(&o);
 	}
-	fprintf(stderr, "udrv-net: unknown mode '%s': pktgen, rx, fwd or echo (see --help)\n",
-		o.mode);
-	return 2;
+	return opt_usage_error("unknown mode '%s': pktgen, rx, fwd or echo", o.mode);
 }

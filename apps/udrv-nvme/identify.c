@@ -4,28 +4,24 @@
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme identify -d DEVICE [--json]\n"
-		"\n"
-		"Print the controller (vendor, model, serial, firmware, version, MDTS, queue\n"
-		"limits, volatile write cache, SGL, shadow doorbells, CMB) and every active\n"
-		"namespace (nsid, LBA size, blocks, capacity).\n"
-		"\n"
-		"  -d, --device DEVICE  PCI address bound to vfio-pci, or model[:opts]\n"
-		"      --json           JSON: {\"controller\": {...}, \"namespaces\": [...]}\n"
-		"\n"
-		"Example: udrv-nvme identify -d 0000:01:00.0 --json\n");
+	fputs(help_identify, f);
 }
 
 static void print_json(struct app *a, const struct udrv_nvme_ctrl_info *in)
 {
 	unsigned n = udrv_nvme_ns_count(a->ctrl);
 
-	printf("{\"controller\": {\"vendor_id\": %u, \"subsystem_vendor_id\": %u, \"serial\": ",
-	       in->vid, in->ssvid);
+	printf("{\"controller\": {\"name\": ");
+	json_str(stdout, udrv_dev_name(a->dev));
+	printf(", \"vendor\": ");
+	json_pci_id(stdout, in->vid);
+	printf(", \"subsystem_vendor\": ");
+	json_pci_id(stdout, in->ssvid);
+	printf(", \"serial\": ");
 	json_str(stdout, in->serial);
 	printf(", \"model\": ");
 	json_str(stdout, in->model);
@@ -101,22 +97,23 @@ int cmd_identify(int argc, char **argv)
 	const char *dev = NULL;
 	bool json = false;
 	struct app a;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+	opt_set_prog("udrv-nvme identify", NULL);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 'j': json = true; break;
-		case 'h': help(stdout); return 0;
-		default: help(stderr); return 2;
+		case 'h': help(stdout); return APP_EXIT_OK;
+		default: return opt_getopt_error(c, argv);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "udrv-nvme identify: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (app_open(&a, dev, 0, false) < 0)
-		return 1;
+	if (optind != argc)
+		return opt_usage_error("unexpected argument '%s'", argv[optind]);
+	rc = app_open(&a, dev, 0, false);
+	if (rc)
+		return rc;
 	udrv_nvme_ctrl_info(a.ctrl, &in);
 	if (json)
 		print_json(&a, &in);

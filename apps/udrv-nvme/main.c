@@ -3,44 +3,32 @@
  * udrv-nvme: identify, perf and verify on an NVMe controller through udrv,
  * or on the built-in controller model (-d model).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme COMMAND -d DEVICE [options]\n"
-		"\n"
-		"Commands:\n"
-		"  identify  controller and namespace information\n"
-		"  perf      I/O benchmark (IOPS, MiB/s, latency percentiles)\n"
-		"  verify    write a deterministic pattern, read it back, report mismatches\n"
-		"\n"
-		"DEVICE is a PCI address bound to vfio-pci (0000:01:00.0), or the built-in\n"
-		"controller model: model[:opt,...] with opt null (moves no data), ns=N,\n"
-		"lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow, lazyshadow.\n"
-		"\n"
-		"Run 'udrv-nvme COMMAND --help' for the options of a command.\n"
-		"\n"
-		"Examples:\n"
-		"  udrv-nvme identify -d model\n"
-		"  udrv-nvme perf -d 0000:01:00.0 -w randread -o 4k -q 32 -t 10\n"
-		"  UDRV_MEM=anon udrv-nvme perf -d model:null -w randread -o 4k -q 32 -t 5\n");
+	fputs(help_main, f);
 }
 
 int main(int argc, char **argv)
 {
+	opt_set_prog("udrv-nvme", NULL);
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return APP_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return APP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		opt_print_version("udrv-nvme", stdout);
+		return APP_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "identify"))
 		return cmd_identify(argc - 1, argv + 1);
@@ -50,7 +38,7 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "udrv-nvme: unknown command '%s' (identify, perf or verify)\n\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return APP_EXIT_USAGE;
 }
 
 int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns)
@@ -60,16 +48,24 @@ int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns)
 
 	memset(a, 0, sizeof(*a));
 	if (!spec) {
-		fprintf(stderr, "udrv-nvme: no device: give -d BDF (e.g. -d 0000:01:00.0) or -d model\n");
-		return -1;
+		opt_usage_error("no device: give -d BDF (e.g. -d 0000:01:00.0) or -d model");
+		return APP_EXIT_USAGE;
 	}
+	if (app_check_devspecs("-d", &spec, 1))
+		return APP_EXIT_USAGE;
+	if (app_init_memory(&spec, 1))
+		return APP_EXIT_FAIL;
 	rc = udrv_nvme_model_open_spec(spec, &a->dev, NULL);
+	if (rc == -EINVAL && app_is_model_spec(spec)) {
+		opt_usage_error("-d %s: not a valid model spec (see the message above)", spec);
+		return APP_EXIT_USAGE;
+	}
 	if (rc == 0)
 		rc = udrv_dev_open(spec, &a->dev);
 	if (rc < 0) {
 		fprintf(stderr, "udrv-nvme: cannot open device %s: %s (see the message above)\n", spec,
 			strerror(-rc));
-		return -1;
+		return APP_EXIT_FAIL;
 	}
 	/* Benchmark knob: compare MMIO-only doorbells with shadow doorbells. */
 	if (getenv("UDRV_NVME_NO_SHADOW_DB") && strcmp(getenv("UDRV_NVME_NO_SHADOW_DB"), "0"))
@@ -77,9 +73,10 @@ int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns)
 	rc = udrv_nvme_ctrl_open(a->dev, &co, &a->ctrl);
 	if (rc < 0) {
 		fprintf(stderr, "udrv-nvme: %s: NVMe controller bring-up failed: %s (see the message "
-			"above)\n", spec, strerror(-rc));
+			"above)%s\n", spec, strerror(-rc), rc == -ENOMEM && app_is_model_spec(spec) ?
+			"; the model also runs on ordinary pages: UDRV_MEM=anon" : "");
 		udrv_dev_close(a->dev);
-		return -1;
+		return APP_EXIT_FAIL;
 	}
 	if (!need_ns)
 		return 0;
@@ -88,10 +85,15 @@ int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns)
 	else
 		rc = udrv_nvme_ns_find(a->ctrl, nsid, &a->ns);
 	if (rc < 0) {
-		fprintf(stderr, "udrv-nvme: %s: namespace %u is not active (%u active namespaces; "
-			"see udrv-nvme identify -d %s)\n", spec, nsid, udrv_nvme_ns_count(a->ctrl), spec);
+		if (nsid == 0)
+			fprintf(stderr, "udrv-nvme: %s has no active namespace (create one with the "
+				"vendor's tool or nvme-cli first)\n", spec);
+		else
+			opt_usage_error("-n %u: namespace %u is not active on %s (%u active "
+					"namespaces; see udrv-nvme identify -d %s)", nsid, nsid, spec,
+					udrv_nvme_ns_count(a->ctrl), spec);
 		app_close(a);
-		return -1;
+		return nsid == 0 ? APP_EXIT_FAIL : APP_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -104,60 +106,7 @@ void app_close(struct app *a)
 	a->dev = NULL;
 }
 
-int parse_u64(const char *what, const char *s, uint64_t *out)
+int app_parse_nsid(const char *s, uint64_t *nsid)
 {
-	char *end;
-
-	errno = 0;
-	if (!s || !*s || *s == '-') {
-		fprintf(stderr, "udrv-nvme: %s: expected a non-negative number\n", what);
-		return -1;
-	}
-	*out = strtoull(s, &end, 0);
-	if (errno || *end) {
-		fprintf(stderr, "udrv-nvme: %s: '%s' is not a number\n", what, s);
-		return -1;
-	}
-	return 0;
-}
-
-int parse_size(const char *what, const char *s, uint64_t *out)
-{
-	char *end;
-	uint64_t v;
-
-	errno = 0;
-	if (!s || !*s || *s == '-') {
-		fprintf(stderr, "udrv-nvme: %s: expected a size such as 512, 4k or 1M\n", what);
-		return -1;
-	}
-	v = strtoull(s, &end, 0);
-	switch (tolower((unsigned char)*end)) {
-	case 'k': v <<= 10; end++; break;
-	case 'm': v <<= 20; end++; break;
-	case 'g': v <<= 30; end++; break;
-	default: break;
-	}
-	if (errno || *end || v == 0) {
-		fprintf(stderr, "udrv-nvme: %s: '%s' is not a size (e.g. 512, 4k, 1M)\n", what, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	return opt_uint("-n", "a namespace id", s, 1, 0xfffffffeu, nsid);
 }

@@ -11,6 +11,10 @@
 #include <udrv/nvme.h>
 #include <udrv/nvme_model.h>
 
+#include "devspec.h"
+#include "json.h"
+#include "opt.h"
+
 struct app {
 	struct udrv_dev *dev;
 	struct udrv_nvme_ctrl *ctrl;
@@ -18,7 +22,9 @@ struct app {
 };
 
 /* Open -d SPEC (a BDF, or model[:opts]) and bring the controller up;
- * nsid 0 picks the first active namespace. Prints the error; returns 0/-1. */
+ * nsid 0 picks the first active namespace. Prints the error; returns 0, or
+ * the exit code: APP_EXIT_USAGE (a malformed model spec, a namespace that is
+ * not there) or APP_EXIT_FAIL. */
 int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns);
 void app_close(struct app *a);
 /* true once the kernel asked for the device back (hot-unplug) or the runtime
@@ -29,10 +35,8 @@ static inline bool app_removed(const struct app *a)
 	       (UDRV_DEV_EV_REMOVE | UDRV_DEV_EV_RELEASED);
 }
 
-/* Parse helpers: print "udrv-nvme: <what>: ..." on error and return -1. */
-int parse_u64(const char *what, const char *s, uint64_t *out);
-int parse_size(const char *what, const char *s, uint64_t *out); /* 4k, 1M, 512 */
-void json_str(FILE *f, const char *s);
+/* -n NSID: 1..0xfffffffe (0xffffffff is the broadcast id, not a namespace). */
+int app_parse_nsid(const char *s, uint64_t *nsid);
 
 int cmd_identify(int argc, char **argv);
 int cmd_perf(int argc, char **argv);

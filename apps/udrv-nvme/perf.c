@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 #define HB 640 /* histogram buckets: 16 direct + 16 per power of two up to 2^40 ns */
 
@@ -51,6 +52,7 @@ struct worker {
 	_Atomic uint64_t done;  /* completions in the timed phase */
 	uint64_t errors, inflight;
 	int fail;               /* -errno of a failed submission */
+	_Atomic bool finished;  /* the worker left its timed phase (or never began it) */
 	struct hist h;
 };
 
@@ -61,6 +63,7 @@ struct perf {
 	int cpus[256];
 	uint64_t io_size;
 	uint32_t blocks;        /* per I/O */
+	unsigned cmds_per_io;   /* commands an I/O is split into (MDTS) */
 	bool json;
 	_Atomic unsigned ready;
 	_Atomic bool go, run;
@@ -69,27 +72,7 @@ struct perf {
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme perf -d DEVICE [-n NSID] -w PATTERN [-M READ_PCT] -o IO_SIZE\n"
-		"                      -q DEPTH -t SECONDS [-c CORES] [--json]\n"
-		"\n"
-		"  -d DEVICE   PCI address bound to vfio-pci, or model[:opts] (model:null moves no data)\n"
-		"  -n NSID     namespace (default: the first active one)\n"
-		"  -w PATTERN  read, write, randread, randwrite or randrw\n"
-		"  -M PCT      reads in percent for randrw (default 50)\n"
-		"  -o SIZE     bytes per I/O, a multiple of the LBA size (512, 4k, 128k)\n"
-		"  -q DEPTH    requests in flight per core (1..4095)\n"
-		"  -t SECONDS  duration of the timed phase\n"
-		"  -c CORES    a number of cores (1 worker thread and queue pair per core, pinned\n"
-		"              to CPUs 0..N-1 when N > 1), or a CPU list with a comma: 2,3 or 1,\n"
-		"              (default 1, unpinned)\n"
-		"  --json      results as JSON: iops, mibps, latency_us {avg min max p50 p99 p999},\n"
-		"              cores [...], errors\n"
-		"\n"
-		"A status line is printed to stderr every second; results go to stdout.\n"
-		"\n"
-		"Example: udrv-nvme perf -d 0000:01:00.0 -w randread -o 4k -q 32 -t 10 -c 2\n"
-		"         UDRV_MEM=anon udrv-nvme perf -d model:null -w randread -o 4k -q 32 -t 5\n");
+	fputs(help_perf, f);
 }
 
 static inline uint64_t now_ns(void)
@@ -223,7 +206,9 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct perf *p = w->p;
-	struct udrv_nvme_qpair_opts qo = { .size = sizeof(qo), .queue_size = p->depth + 1 };
+	/* Every slot may hold an I/O split into cmds_per_io commands. */
+	struct udrv_nvme_qpair_opts qo = { .size = sizeof(qo),
+					   .queue_size = p->depth * p->cmds_per_io + 1 };
 	uint64_t span;
 
 	if (w->cpu >= 0) {
@@ -231,12 +216,16 @@ static void *worker_main(void *arg)
 
 		CPU_ZERO(&set);
 		CPU_SET(w->cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		w->fail = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (w->fail)
+			fprintf(stderr, "udrv-nvme perf: core %d: cannot pin to CPU %d: %s\n", w->idx,
+				w->cpu, strerror(-w->fail));
 	}
-	w->fail = udrv_nvme_qpair_create(p->a.ctrl, &qo, &w->qp);
-	if (w->fail == 0 && udrv_nvme_qpair_depth(w->qp) < p->depth) {
-		fprintf(stderr, "udrv-nvme perf: -q %u is deeper than the controller's queues allow "
-			"(%u): use -q %u or less\n", p->depth, udrv_nvme_qpair_depth(w->qp),
+	if (w->fail == 0)
+		w->fail = udrv_nvme_qpair_create(p->a.ctrl, &qo, &w->qp);
+	if (w->fail == 0 && udrv_nvme_qpair_depth(w->qp) < p->depth * p->cmds_per_io) {
+		fprintf(stderr, "udrv-nvme perf: -q %u needs %u queue entries but the queue pair "
+			"holds %u\n", p->depth, p->depth * p->cmds_per_io,
 			udrv_nvme_qpair_depth(w->qp));
 		w->fail = -EINVAL;
 	}
@@ -262,8 +251,10 @@ static void *worker_main(void *arg)
 	atomic_fetch_add(&p->ready, 1);
 	while (!atomic_load(&p->go))
 		sched_yield();
-	if (w->fail)
+	if (w->fail || !atomic_load(&p->run)) {
+		atomic_store(&w->finished, true);
 		return NULL;
+	}
 
 	syscall(SYS_gettid); /* marker: timed phase starts (strace check) */
 	for (unsigned i = 0; i < p->depth && !w->fail; i++) {
@@ -279,6 +270,7 @@ static void *worker_main(void *arg)
 			w->fail = -ENODEV;
 	}
 	syscall(SYS_gettid); /* marker: timed phase ends */
+	atomic_store(&w->finished, true);
 	while (w->inflight && udrv_nvme_qpair_poll(w->qp, 0) >= 0)
 		;
 	return NULL;
@@ -303,29 +295,82 @@ static void print_row(const char *name, const struct hist *h, double secs, uint6
 	       hpct(h, 99), hpct(h, 99.9));
 }
 
+/* -c N (N workers, pinned to CPUs 0..N-1 when N > 1) or a CPU list. */
 static int parse_cores(struct perf *p, const char *s)
 {
 	uint64_t n;
 
-	if (strchr(s, ',')) {
-		char buf[512], *tok, *save = NULL;
-
-		snprintf(buf, sizeof(buf), "%s", s);
-		p->ncores = 0;
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (parse_u64("-c CPU", tok, &n) < 0 || n > 4095 || p->ncores >= 256)
-				return -1;
-			p->cpus[p->ncores++] = (int)n;
-		}
-		return p->ncores ? 0 : -1;
-	}
-	if (parse_u64("-c", s, &n) < 0 || n == 0 || n > 256) {
-		fprintf(stderr, "udrv-nvme perf: -c wants a core count 1..256 or a CPU list (2,3)\n");
+	if (strchr(s, ',') || strchr(s, '-'))
+		return opt_cpu_list("-c", s, p->cpus, 256, &p->ncores);
+	if (opt_uint("-c", "a core count", s, 1, 256, &n))
 		return -1;
-	}
 	p->ncores = (unsigned)n;
-	for (unsigned i = 0; i < p->ncores; i++)
+	for (unsigned i = 0; i < p->ncores; i++) {
 		p->cpus[i] = p->ncores > 1 ? (int)i : -1;
+		if (p->cpus[i] >= 0 && opt_cpu_check("-c", p->cpus[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * -o against this controller and namespace, before anything starts: a
+ * multiple of the LBA size, inside the namespace, and at most what the
+ * driver can split into commands of the controller's transfer limit (MDTS);
+ * -q times the commands per I/O must fit the controller's queues.
+ */
+static int check_io_shape(struct perf *p, const char *dev)
+{
+	struct udrv_nvme_ctrl_info in;
+	uint64_t xfer, max_io, qmax = 1;
+	unsigned need;
+
+	udrv_nvme_ctrl_info(p->a.ctrl, &in);
+	if (p->io_size % p->a.ns.lba_size)
+		return opt_usage_error("-o %llu: not a multiple of the LBA size of namespace %u "
+				       "(%u bytes)", (unsigned long long)p->io_size, p->a.ns.nsid,
+				       p->a.ns.lba_size);
+	if (p->io_size * p->ncores > p->a.ns.capacity_bytes)
+		return opt_usage_error("-o %llu: %u core%s of it do not fit namespace %u (%llu bytes)",
+				       (unsigned long long)p->io_size, p->ncores,
+				       p->ncores > 1 ? "s" : "", p->a.ns.nsid,
+				       (unsigned long long)p->a.ns.capacity_bytes);
+	/* Whole blocks per command, as the driver cuts them. */
+	xfer = in.max_xfer_bytes / p->a.ns.lba_size * p->a.ns.lba_size;
+	if (xfer > 65536ull * p->a.ns.lba_size)
+		xfer = 65536ull * p->a.ns.lba_size;
+	max_io = xfer * UDRV_NVME_MAX_SPLIT;
+	if (xfer == 0 || p->io_size > max_io)
+		return opt_usage_error("-o %llu: %s takes at most %llu bytes per command (%s) and "
+				       "udrv splits an I/O into at most %u commands: the largest -o "
+				       "is %llu (%lluk)", (unsigned long long)p->io_size, dev,
+				       (unsigned long long)xfer,
+				       in.mdts_bytes && in.mdts_bytes <= in.max_xfer_bytes ?
+					       "its MDTS" : "udrv's per-command limit",
+				       UDRV_NVME_MAX_SPLIT, (unsigned long long)max_io,
+				       (unsigned long long)(max_io >> 10));
+	p->cmds_per_io = (unsigned)((p->io_size + xfer - 1) / xfer);
+	/* The driver rounds a queue size down to a power of two within
+	 * min(CAP.MQES + 1, 4096); the queue holds one entry less. */
+	while (qmax * 2 <= in.max_queue_entries && qmax * 2 <= 4096)
+		qmax *= 2;
+	need = p->depth * p->cmds_per_io;
+	if (need > qmax - 1) {
+		if (p->cmds_per_io > 1)
+			return opt_usage_error("-q %u -o %llu: each I/O is %u commands of at most %llu "
+					       "bytes (the controller's MDTS), %u in flight need %u "
+					       "queue entries and %s's queues hold %llu: use -q %llu "
+					       "or less, or -o %llu or less", p->depth,
+					       (unsigned long long)p->io_size, p->cmds_per_io,
+					       (unsigned long long)xfer, p->depth, need, dev,
+					       (unsigned long long)(qmax - 1),
+					       (unsigned long long)((qmax - 1) / p->cmds_per_io),
+					       (unsigned long long)xfer);
+		return opt_usage_error("-q %u is deeper than %s's queues allow (%llu requests, "
+				       "CAP.MQES %u): use -q %llu or less", p->depth, dev,
+				       (unsigned long long)(qmax - 1), in.max_queue_entries - 1,
+				       (unsigned long long)(qmax - 1));
+	}
 	return 0;
 }
 
@@ -341,70 +386,68 @@ int cmd_perf(int argc, char **argv)
 	struct hist total;
 	double secs;
 	bool removed = false;
-	int c, ret = 1;
+	unsigned started = 0;
+	int c, ret = APP_EXIT_USAGE;
 
 	if (!p)
-		return 1;
+		return APP_EXIT_FAIL;
+	opt_set_prog("udrv-nvme perf", NULL);
+	opterr = 0;
 	p->read_pct = 50;
 	p->ncores = 1;
 	p->cpus[0] = -1;
-	while ((c = getopt_long(argc, argv, "d:n:w:M:o:q:t:c:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:w:M:o:q:t:c:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
-		case 'n': if (parse_u64("-n", optarg, &nsid) < 0) goto out; break;
+		case 'n': if (app_parse_nsid(optarg, &nsid)) goto out; break;
 		case 'w': wl = optarg; break;
 		case 'M':
-			if (parse_u64("-M", optarg, &v) < 0 || v > 100) {
-				fprintf(stderr, "udrv-nvme perf: -M wants a percentage 0..100\n");
+			if (opt_uint("-M", "the read percentage", optarg, 0, 100, &v))
 				goto out;
-			}
 			p->read_pct = (unsigned)v;
 			break;
-		case 'o': if (parse_size("-o", optarg, &p->io_size) < 0) goto out; break;
-		case 'q':
-			if (parse_u64("-q", optarg, &v) < 0 || v == 0 || v > 4095) {
-				fprintf(stderr, "udrv-nvme perf: -q wants a depth 1..4095\n");
+		case 'o':
+			if (opt_size("-o", "the I/O size", optarg, 1, 1ull << 30, &p->io_size))
 				goto out;
-			}
+			break;
+		case 'q':
+			if (opt_uint("-q", "the queue depth", optarg, 1, 4095, &v))
+				goto out;
 			p->depth = (unsigned)v;
 			break;
 		case 't':
-			if (parse_u64("-t", optarg, &v) < 0 || v == 0 || v > 86400) {
-				fprintf(stderr, "udrv-nvme perf: -t wants seconds 1..86400\n");
+			if (opt_uint("-t", "the duration in seconds", optarg, 1, 86400, &v))
 				goto out;
-			}
 			p->secs = (unsigned)v;
 			break;
 		case 'c': if (parse_cores(p, optarg) < 0) goto out; break;
 		case 'j': p->json = true; break;
-		case 'h': help(stdout); ret = 0; goto out;
-		default: help(stderr); ret = 2; goto out;
+		case 'h': help(stdout); ret = APP_EXIT_OK; goto out;
+		default: ret = opt_getopt_error(c, argv); goto out;
 		}
 	}
-	if (optind != argc || !wl || !p->io_size || !p->depth || !p->secs) {
-		fprintf(stderr, "udrv-nvme perf: %s%s\n\n",
-			optind != argc ? "unexpected argument " : "-w, -o, -q and -t are required",
-			optind != argc ? argv[optind] : "");
-		help(stderr);
-		ret = 2;
+	if (optind != argc) {
+		opt_usage_error("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!wl || !p->io_size || !p->depth || !p->secs) {
+		opt_usage_error("-w, -o, -q and -t are required");
 		goto out;
 	}
 	for (v = 0; v < 5 && strcmp(wl, wl_names[v]); v++)
 		;
 	if (v == 5) {
-		fprintf(stderr, "udrv-nvme perf: -w %s: use read, write, randread, randwrite or randrw\n", wl);
-		ret = 2;
+		opt_usage_error("-w %s: use read, write, randread, randwrite or randrw", wl);
 		goto out;
 	}
 	p->wl = (enum wl)v;
-	if (app_open(&p->a, dev, (uint32_t)nsid, true) < 0)
+	ret = app_open(&p->a, dev, (uint32_t)nsid, true);
+	if (ret)
 		goto out;
-	if (p->io_size % p->a.ns.lba_size || p->io_size / p->a.ns.lba_size > 65536 ||
-	    p->io_size * p->ncores > p->a.ns.capacity_bytes) {
-		fprintf(stderr, "udrv-nvme perf: -o %llu must be a multiple of the LBA size (%u) and "
-			"fit the namespace\n", (unsigned long long)p->io_size, p->a.ns.lba_size);
+	ret = check_io_shape(p, dev);
+	if (ret)
 		goto close;
-	}
+	ret = APP_EXIT_FAIL;
 	p->blocks = (uint32_t)(p->io_size / p->a.ns.lba_size);
 	p->w = calloc(p->ncores, sizeof(*p->w));
 	if (!p->w)
@@ -414,10 +457,28 @@ int cmd_perf(int argc, char **argv)
 		p->w[i].p = p;
 		p->w[i].idx = (int)i;
 		p->w[i].cpu = p->cpus[i];
-		pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
+		p->w[i].fail = -pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
+		if (p->w[i].fail)
+			break;
+		started++;
 	}
-	while (atomic_load(&p->ready) < p->ncores)
+	while (atomic_load(&p->ready) < started)
 		usleep(1000);
+	/* A worker that could not set up (queue pair, DMA memory, CPU) stops
+	 * the run before its timed phase: 0 IOPS for -t seconds helps nobody. */
+	for (unsigned i = 0; i < p->ncores; i++) {
+		if (!p->w[i].fail)
+			continue;
+		fprintf(stderr, "udrv-nvme perf: core %u: set-up failed (%s): stopping before the "
+			"timed phase\n", i, strerror(-p->w[i].fail));
+		atomic_store(&p->run, false);
+	}
+	if (!atomic_load(&p->run)) {
+		atomic_store(&p->go, true);
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(p->w[i].tid, NULL);
+		goto free_workers;
+	}
 	fprintf(stderr, "udrv-nvme perf: %s nsid %u, %s, %llu B, QD %u, %u core%s, %u s\n", dev,
 		p->a.ns.nsid, wl_names[p->wl], (unsigned long long)p->io_size, p->depth, p->ncores,
 		p->ncores > 1 ? "s" : "", p->secs);
@@ -425,12 +486,18 @@ int cmd_perf(int argc, char **argv)
 	atomic_store(&p->go, true);
 	for (unsigned s = 1; s <= p->secs && !removed; s++) {
 		uint64_t sum = 0;
+		unsigned finished = 0;
 
 		/* A removed device ends the run at once: the kernel waits for it. */
-		while (now_ns() < t0 + s * 1000000000ull && !(removed = app_removed(&p->a)))
+		while (now_ns() < t0 + s * 1000000000ull && !(removed = app_removed(&p->a)) &&
+		       finished < p->ncores) {
 			usleep(20000);
-		if (removed)
-			break;
+			finished = 0;
+			for (unsigned i = 0; i < p->ncores; i++)
+				finished += atomic_load(&p->w[i].finished);
+		}
+		if (removed || finished == p->ncores)
+			break; /* every worker failed: say why now, not after -t */
 		for (unsigned i = 0; i < p->ncores; i++)
 			sum += atomic_load_explicit(&p->w[i].done, memory_order_relaxed);
 		fprintf(stderr, "[%4us] %10llu IOPS %9.1f MiB/s\n", s, (unsigned long long)(sum - last),
@@ -444,27 +511,28 @@ int cmd_perf(int argc, char **argv)
 	secs = (double)(t_end - t0) / 1e9;
 	memset(&total, 0, sizeof(total));
 	total.min = UINT64_MAX;
-	ret = 0;
+	ret = APP_EXIT_OK;
 	if (removed) {
 		fprintf(stderr, "udrv-nvme perf: %s was removed (hot-unplug) %.1f s into the run: "
 			"stopped; the results cover the time before\n", dev, secs);
-		ret = 1;
+		ret = APP_EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < p->ncores; i++) {
 		hmerge(&total, &p->w[i].h);
 		if (p->w[i].fail) {
 			fprintf(stderr, "udrv-nvme perf: core %u: I/O failed: %s\n", i,
 				strerror(-p->w[i].fail));
-			ret = 1;
+			ret = APP_EXIT_FAIL;
 		}
 		if (p->w[i].errors) {
 			fprintf(stderr, "udrv-nvme perf: core %u: %llu I/O completed with an error status\n",
 				i, (unsigned long long)p->w[i].errors);
-			ret = 1;
+			ret = APP_EXIT_FAIL;
 		}
 	}
 	if (p->json) {
 		uint64_t errors = 0;
+		unsigned failed = 0;
 
 		printf("{\"workload\": \"%s\", \"io_size\": %llu, \"queue_depth\": %u, \"seconds\": %.3f, "
 		       "\"iops\": %.0f, \"mibps\": %.2f, \"latency_us\": ", wl_names[p->wl],
@@ -479,17 +547,25 @@ int cmd_perf(int argc, char **argv)
 			if (p->w[i].qp)
 				udrv_nvme_qpair_stats(p->w[i].qp, &st);
 			errors += p->w[i].errors;
+			failed += p->w[i].fail != 0;
 			printf("%s{\"core\": %u, \"cpu\": %d, \"iops\": %.0f, \"mibps\": %.2f, "
 			       "\"latency_us\": ", i ? ", " : "", i, p->w[i].cpu, (double)h->n / secs,
 			       (double)h->n / secs * (double)p->io_size / (1 << 20));
 			print_lat_json(h);
 			/* Whole run, warm-up and drain included: MMIO SQ doorbell
 			 * writes per command show what shadow doorbells saved. */
-			printf(", \"commands\": %llu, \"sq_doorbells\": %llu, \"cq_doorbells\": %llu}",
-			       (unsigned long long)st.submitted, (unsigned long long)st.doorbells,
-			       (unsigned long long)st.cq_doorbells);
+			printf(", \"commands\": %llu, \"sq_doorbells\": %llu, \"cq_doorbells\": %llu, "
+			       "\"errors\": %llu, \"failure\": ", (unsigned long long)st.submitted,
+			       (unsigned long long)st.doorbells, (unsigned long long)st.cq_doorbells,
+			       (unsigned long long)p->w[i].errors);
+			if (p->w[i].fail)
+				json_str(stdout, strerror(-p->w[i].fail));
+			else
+				printf("null");
+			printf("}");
 		}
-		printf("], \"errors\": %llu}\n", (unsigned long long)errors);
+		printf("], \"errors\": %llu, \"failed_cores\": %u}\n", (unsigned long long)errors,
+		       failed);
 	} else {
 		printf("%-6s %12s %10s %9s %9s %9s %9s %9s %9s\n", "core", "IOPS", "MiB/s", "avg_us",
 		       "min_us", "max_us", "p50_us", "p99_us", "p99.9_us");
@@ -503,6 +579,7 @@ int cmd_perf(int argc, char **argv)
 		}
 		print_row("total", &total, secs, p->io_size);
 	}
+free_workers:
 	for (unsigned i = 0; i < p->ncores; i++) {
 		udrv_nvme_qpair_destroy(p->w[i].qp);
 		udrv_dma_free(p->w[i].mem);

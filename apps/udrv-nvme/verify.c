@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nvme_app.h"
+#include "udrv-nvme-help.h"
 
 #define VQD 8 /* commands in flight */
 #define GOLDEN 0x9E3779B97F4A7C15ull
@@ -23,9 +24,20 @@ struct vslot {
 	bool busy, reading;
 };
 
+#define JSON_LIST_MAX 64 /* mismatches and I/O errors listed in --json */
+
+struct verify_err {
+	uint64_t lba, last, word, expected, got;
+	uint32_t byte;
+	uint16_t status;
+	bool reading;
+};
+
 struct verify {
 	struct app a;
 	struct udrv_nvme_qpair *qp;
+	bool json;
+	struct verify_err bad[JSON_LIST_MAX], ioerr[JSON_LIST_MAX];
 	uint64_t seed, bad_lbas, io_errors;
 	unsigned inflight;
 	struct vslot s[VQD];
@@ -33,25 +45,7 @@ struct verify {
 
 static void help(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-nvme verify -d DEVICE [-n NSID] --lba START --count N --seed S\n"
-		"                        [--write-only | --read-only]\n"
-		"\n"
-		"Writes a deterministic pattern to LBAs START..START+N-1, reads it back and\n"
-		"reports every LBA that differs; exits 1 on any mismatch or I/O error.\n"
-		"--write-only only writes, --read-only only checks (e.g. data written by an\n"
-		"earlier run, or by another tool).\n"
-		"\n"
-		"Pattern: the little-endian 64-bit word k of the namespace (byte offset 8k)\n"
-		"equals k XOR (S * 0x9E3779B97F4A7C15), modulo 2^64.\n"
-		"\n"
-		"  -d DEVICE     PCI address bound to vfio-pci, or model[:opts]\n"
-		"  -n NSID       namespace (default: the first active one)\n"
-		"  --lba START   first LBA\n"
-		"  --count N     number of LBAs\n"
-		"  --seed S      pattern seed (any 64-bit number)\n"
-		"\n"
-		"Example: udrv-nvme verify -d 0000:01:00.0 --lba 0 --count 4096 --seed 42\n");
+	fputs(help_verify, f);
 }
 
 static void fill(uint8_t *buf, uint64_t byte_off, size_t len, uint64_t seed)
@@ -79,6 +73,14 @@ static void check(struct verify *v, const struct vslot *s)
 
 			memcpy(&got, p + i, 8);
 			if (got != (k ^ key)) {
+				if (v->json) {
+					if (v->bad_lbas < JSON_LIST_MAX)
+						v->bad[v->bad_lbas] = (struct verify_err){
+							.lba = s->lba + b, .byte = i, .word = k,
+							.expected = k ^ key, .got = got };
+					v->bad_lbas++;
+					break;
+				}
 				printf("LBA %" PRIu64 " differs: byte %u of the block (word %" PRIu64
 				       ") expected 0x%016" PRIx64 ", read 0x%016" PRIx64 "\n",
 				       s->lba + b, i, k, k ^ key, got);
@@ -95,7 +97,12 @@ static void done(void *arg, const struct udrv_nvme_cpl *cpl)
 	struct verify *v = s->v;
 	char sbuf[96];
 
-	if (!UDRV_NVME_STATUS_OK(cpl->status)) {
+	if (!UDRV_NVME_STATUS_OK(cpl->status) && v->json) {
+		if (v->io_errors < JSON_LIST_MAX)
+			v->ioerr[v->io_errors] = (struct verify_err){ .lba = s->lba,
+				.last = s->lba + s->nlb - 1, .status = cpl->status, .reading = s->reading };
+		v->io_errors++;
+	} else if (!UDRV_NVME_STATUS_OK(cpl->status)) {
 		printf("LBA %" PRIu64 "..%" PRIu64 ": %s failed: %s\n", s->lba, s->lba + s->nlb - 1,
 		       s->reading ? "read" : "write",
 		       udrv_nvme_status_str(cpl->status, sbuf, sizeof(sbuf)));
@@ -161,52 +168,105 @@ static void flush_done(void *arg, const struct udrv_nvme_cpl *cpl)
 	*(int *)arg = UDRV_NVME_STATUS_OK(cpl->status) ? 1 : -1;
 }
 
+static void print_json(const struct verify *v, uint64_t lba, uint64_t count, bool wo, bool ro,
+		       bool flush_failed)
+{
+	char sbuf[96];
+
+	printf("{\"nsid\": %u, \"first_lba\": %" PRIu64 ", \"blocks\": %" PRIu64 ", "
+	       "\"lba_size\": %u, \"seed\": %" PRIu64 ", \"written\": %s, \"read_back\": %s, "
+	       "\"flush_failed\": %s, \"mismatched_lbas\": %" PRIu64 ", \"io_errors\": %" PRIu64
+	       ", \"mismatches\": [", v->a.ns.nsid, lba, count, v->a.ns.lba_size, v->seed,
+	       ro ? "false" : "true", wo ? "false" : "true", flush_failed ? "true" : "false",
+	       v->bad_lbas, v->io_errors);
+	for (uint64_t i = 0; i < v->bad_lbas && i < JSON_LIST_MAX; i++) {
+		const struct verify_err *e = &v->bad[i];
+
+		printf("%s{\"lba\": %" PRIu64 ", \"byte\": %u, \"word\": %" PRIu64 ", "
+		       "\"expected\": \"0x%016" PRIx64 "\", \"read\": \"0x%016" PRIx64 "\"}",
+		       i ? ", " : "", e->lba, e->byte, e->word, e->expected, e->got);
+	}
+	printf("], \"errors\": [");
+	for (uint64_t i = 0; i < v->io_errors && i < JSON_LIST_MAX; i++) {
+		const struct verify_err *e = &v->ioerr[i];
+
+		printf("%s{\"first_lba\": %" PRIu64 ", \"last_lba\": %" PRIu64 ", \"op\": \"%s\", "
+		       "\"status\": %u, \"status_text\": ", i ? ", " : "", e->lba, e->last,
+		       e->reading ? "read" : "write", e->status);
+		json_str(stdout, udrv_nvme_status_str(e->status, sbuf, sizeof(sbuf)));
+		printf("}");
+	}
+	printf("]}\n");
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "device", required_argument, NULL, 'd' }, { "lba", required_argument, NULL, 'l' },
 		{ "count", required_argument, NULL, 'c' },  { "seed", required_argument, NULL, 's' },
 		{ "write-only", no_argument, NULL, 'W' },   { "read-only", no_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct verify *v = calloc(1, sizeof(*v));
 	const char *dev = NULL;
 	uint64_t lba = 0, count = 0, nsid = 0;
 	bool have_lba = false, have_count = false, have_seed = false, wo = false, ro = false;
 	uint32_t chunk;
-	int c, ret = 1, fl = 0;
+	int c, ret = APP_EXIT_USAGE, fl = 0;
 
 	if (!v)
-		return 1;
-	while ((c = getopt_long(argc, argv, "d:n:h", lo, NULL)) != -1) {
+		return APP_EXIT_FAIL;
+	opt_set_prog("udrv-nvme verify", NULL);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:n:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
-		case 'n': if (parse_u64("-n", optarg, &nsid) < 0) goto out; break;
-		case 'l': if (parse_u64("--lba", optarg, &lba) < 0) goto out; have_lba = true; break;
-		case 'c': if (parse_u64("--count", optarg, &count) < 0) goto out; have_count = true; break;
-		case 's': if (parse_u64("--seed", optarg, &v->seed) < 0) goto out; have_seed = true; break;
+		case 'n': if (app_parse_nsid(optarg, &nsid)) goto out; break;
+		case 'l':
+			if (opt_uint("--lba", "the first LBA", optarg, 0, UINT64_MAX - 1, &lba))
+				goto out;
+			have_lba = true;
+			break;
+		case 'c':
+			if (opt_uint("--count", "the number of LBAs", optarg, 1, UINT64_MAX, &count))
+				goto out;
+			have_count = true;
+			break;
+		case 's':
+			if (opt_uint("--seed", "the seed", optarg, 0, UINT64_MAX, &v->seed))
+				goto out;
+			have_seed = true;
+			break;
 		case 'W': wo = true; break;
 		case 'R': ro = true; break;
-		case 'h': help(stdout); ret = 0; goto out;
-		default: help(stderr); ret = 2; goto out;
+		case 'j': v->json = true; break;
+		case 'h': help(stdout); ret = APP_EXIT_OK; goto out;
+		default: ret = opt_getopt_error(c, argv); goto out;
 		}
 	}
-	if (optind != argc || !have_lba || !have_count || !have_seed || count == 0 || (wo && ro)) {
-		fprintf(stderr, "udrv-nvme verify: %s\n\n",
-			optind != argc ? "unexpected argument" :
-			(wo && ro) ? "--write-only and --read-only exclude each other" :
-				     "--lba, --count (> 0) and --seed are required");
-		help(stderr);
-		ret = 2;
+	if (optind != argc) {
+		opt_usage_error("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (app_open(&v->a, dev, (uint32_t)nsid, true) < 0)
+	if (!have_lba || !have_count || !have_seed) {
+		opt_usage_error("--lba, --count and --seed are required");
+		goto out;
+	}
+	if (wo && ro) {
+		opt_usage_error("--write-only and --read-only exclude each other");
+		goto out;
+	}
+	ret = app_open(&v->a, dev, (uint32_t)nsid, true);
+	if (ret)
 		goto out;
 	if (lba >= v->a.ns.blocks || count > v->a.ns.blocks - lba) {
-		fprintf(stderr, "udrv-nvme verify: LBAs %" PRIu64 "..%" PRIu64 " are outside namespace "
-			"%u (%" PRIu64 " blocks)\n", lba, lba + count - 1, v->a.ns.nsid, v->a.ns.blocks);
+		ret = opt_usage_error("--lba %" PRIu64 " --count %" PRIu64 " reaches beyond namespace %u "
+				      "(%" PRIu64 " blocks: LBAs 0..%" PRIu64 ")", lba, count,
+				      v->a.ns.nsid, v->a.ns.blocks, v->a.ns.blocks - 1);
 		goto close;
 	}
+	ret = APP_EXIT_FAIL;
 	if (udrv_nvme_qpair_create(v->a.ctrl, NULL, &v->qp) < 0) {
 		fprintf(stderr, "udrv-nvme verify: cannot create an I/O queue pair: %s\n",
 			udrv_last_error());
@@ -233,11 +293,15 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (!wo && pass(v, lba, count, true, chunk) < 0)
 		goto free_bufs;
-	printf("verify: nsid %u LBA %" PRIu64 "..%" PRIu64 " (%" PRIu64 " blocks of %u B), seed %"
-	       PRIu64 ": %s%s, %" PRIu64 " LBAs differ, %" PRIu64 " I/O errors\n", v->a.ns.nsid, lba,
-	       lba + count - 1, count, v->a.ns.lba_size, v->seed, ro ? "" : "written",
-	       wo ? "" : ro ? "read back" : " and read back", v->bad_lbas, v->io_errors);
-	ret = (v->bad_lbas || v->io_errors || fl < 0) ? 1 : 0;
+	if (v->json)
+		print_json(v, lba, count, wo, ro, fl < 0);
+	else
+		printf("verify: nsid %u LBA %" PRIu64 "..%" PRIu64 " (%" PRIu64 " blocks of %u B), "
+		       "seed %" PRIu64 ": %s%s, %" PRIu64 " LBAs differ, %" PRIu64 " I/O errors%s\n",
+		       v->a.ns.nsid, lba, lba + count - 1, count, v->a.ns.lba_size, v->seed,
+		       ro ? "" : "written", wo ? "" : ro ? "read back" : " and read back",
+		       v->bad_lbas, v->io_errors, fl < 0 ? ", flush failed" : "");
+	ret = (v->bad_lbas || v->io_errors || fl < 0) ? APP_EXIT_FAIL : APP_EXIT_OK;
 free_bufs:
 	for (unsigned i = 0; i < VQD; i++)
 		udrv_dma_free(v->s[i].buf);

@@ -6,51 +6,15 @@
 
 #include <udrv/log.h>
 
+#include "opt.h"
 #include "setup.h"
+#include "udrv-setup-help.h"
 
 #define MAX_BDFS 64
 
-static const char usage_text[] =
-	"usage: udrv-setup status [--json]\n"
-	"       udrv-setup bind [--force] BDF...\n"
-	"       udrv-setup unbind [--force] BDF...\n"
-	"       udrv-setup hugepages COUNT [--size 2M|1G]\n"
-	"       udrv-setup --help\n";
-
-static const char help_text[] =
-	"\n"
-	"Prepare a machine for udrv: hand NVMe and network devices to vfio-pci and\n"
-	"reserve hugepages (what dpdk-devbind.py and dpdk-hugepages.py do for DPDK).\n"
-	"\n"
-	"commands:\n"
-	"  status      NVMe and Ethernet controllers with their driver, IOMMU group and\n"
-	"              whether the group is viable; hugepages and hugetlbfs mounts;\n"
-	"              IOMMU, VFIO and RLIMIT_MEMLOCK. --json for a machine-readable form.\n"
-	"  bind        hand devices to vfio-pci (loads the module if needed). Refuses a\n"
-	"              device in use: an NVMe namespace mounted, used as swap or held by\n"
-	"              LVM/md, or a network interface with an address; --force overrides.\n"
-	"  unbind      give vfio-pci devices back to their kernel driver. Refuses while a\n"
-	"              process has the device's IOMMU group open; --force overrides.\n"
-	"  hugepages   reserve COUNT hugepages of the size (default 2M) and mount\n"
-	"              hugetlbfs at /dev/hugepages (/dev/hugepages-1G for 1G) if needed.\n"
-	"              COUNT 0 releases them.\n"
-	"\n"
-	"BDF is a PCI address, DDDD:BB:DD.F or BB:DD.F (see udrv-setup status or lspci -D).\n"
-	"bind, unbind and hugepages need root.\n"
-	"\n"
-	"examples:\n"
-	"  udrv-setup status\n"
-	"  udrv-setup status --json | python3 -m json.tool\n"
-	"  sudo udrv-setup bind 0000:01:00.0 0000:00:03.0\n"
-	"  sudo udrv-setup unbind 01:00.0\n"
-	"  sudo udrv-setup hugepages 512\n"
-	"  sudo udrv-setup hugepages 4 --size 1G\n"
-	"\n"
-	"exit status: 0 done, 1 failed (the message says why and what to do), 2 bad usage.\n";
-
 struct args {
 	const char *cmd;
-	bool json, force, help;
+	bool json, force, help, version;
 	const char *size;
 	const char *pos[MAX_BDFS];
 	int npos;
@@ -61,7 +25,7 @@ static int usage_error(FILE *err, const char *fmt, const char *arg)
 	fputs("udrv-setup: ", err);
 	fprintf(err, fmt, arg);
 	fputc('\n', err);
-	fputs(usage_text, err);
+	fputs(help_usage, err);
 	fputs("Try 'udrv-setup --help' for examples.\n", err);
 	return SETUP_EXIT_USAGE;
 }
@@ -87,6 +51,8 @@ static int parse_args(int argc, char **argv, struct args *a, FILE *err)
 			only_pos = true;
 		} else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
 			a->help = true;
+		} else if (!strcmp(s, "--version")) {
+			a->version = true;
 		} else if (!strcmp(s, "--json")) {
 			a->json = true;
 		} else if (!strcmp(s, "--force") || !strcmp(s, "-f")) {
@@ -152,7 +118,7 @@ static int cmd_hugepages(const struct args *a, FILE *out, FILE *err)
 			return usage_error(err, "--size '%s' is not a hugepage size: use 2M or 1G",
 					   a->size);
 	}
-	return setup_hugepages(count, size_kb, out, err);
+	return setup_hugepages(count, size_kb, a->force, out, err);
 }
 
 int setup_main(int argc, char **argv, FILE *out, FILE *err)
@@ -165,14 +131,20 @@ int setup_main(int argc, char **argv, FILE *out, FILE *err)
 	if (ret)
 		return ret;
 	if (a.help || (a.cmd && !strcmp(a.cmd, "help"))) {
-		fputs(usage_text, out);
-		fputs(help_text, out);
+		fputs(help_usage, out);
+		fputc('\n', out);
+		fputs(help_more, out);
+		return SETUP_EXIT_OK;
+	}
+	if (a.version) {
+		opt_print_version("udrv-setup", out);
 		return SETUP_EXIT_OK;
 	}
 	if (!a.cmd)
 		return usage_error(err, "no command given%s", "");
 	if ((a.json && strcmp(a.cmd, "status")) ||
-	    (a.force && strcmp(a.cmd, "bind") && strcmp(a.cmd, "unbind")) ||
+	    (a.force && strcmp(a.cmd, "bind") && strcmp(a.cmd, "unbind") &&
+	     strcmp(a.cmd, "hugepages")) ||
 	    (a.size && strcmp(a.cmd, "hugepages")))
 		return usage_error(err, "that option does not apply to '%s'", a.cmd);
 

@@ -227,10 +227,80 @@ static int ensure_mount(unsigned long size_kb, FILE *out, FILE *err)
 	return 0;
 }
 
-int setup_hugepages(unsigned long count, unsigned long size_kb, FILE *out, FILE *err)
+/* A value from <proc>/meminfo in kB ("MemAvailable"); -1 if absent. */
+static long long meminfo_kb(const char *meminfo, const char *key)
+{
+	char pat[64];
+	const char *p;
+	long long v;
+
+	snprintf(pat, sizeof(pat), "\n%s:", key);
+	p = strstr(meminfo, pat);
+	if (!p && !strncmp(meminfo, pat + 1, strlen(pat + 1)))
+		p = meminfo - 1;
+	if (!p || sscanf(p + strlen(pat), " %lld kB", &v) != 1)
+		return -1;
+	return v;
+}
+
+/*
+ * What the system keeps for the kernel and programs: an eighth of its
+ * memory, at least 256 MiB and at most 4 GiB. Hugepages are taken from
+ * MemAvailable; a reservation that leaves less gets processes OOM-killed
+ * (1,380 MiB reserved in a 1.5 GiB guest did).
+ */
+static unsigned long long keep_free_kb(unsigned long long total_kb)
+{
+	unsigned long long keep = total_kb / 8;
+
+	if (keep < 256 * 1024)
+		keep = 256 * 1024;
+	if (keep > 4 * 1024 * 1024)
+		keep = 4 * 1024 * 1024;
+	return keep;
+}
+
+/* Refuse a reservation memory cannot hold, naming the largest that fits.
+ * 0 when it fits (or meminfo cannot be read: the kernel then decides). */
+static int check_memory(unsigned long count, const struct setup_hp_size *hp, FILE *err)
+{
+	unsigned long long avail, total, keep, grow_max, max_count;
+	char name[32];
+	char *meminfo;
+	long long a, t;
+
+	if (count <= hp->nr || setup_proc_read("meminfo", &meminfo))
+		return 0;
+	a = meminfo_kb(meminfo, "MemAvailable");
+	t = meminfo_kb(meminfo, "MemTotal");
+	free(meminfo);
+	if (a < 0 || t <= 0)
+		return 0;
+	avail = (unsigned long long)a;
+	total = (unsigned long long)t;
+	keep = keep_free_kb(total);
+	grow_max = avail > keep ? (avail - keep) / hp->size_kb : 0;
+	if (count - hp->nr <= grow_max)
+		return 0;
+	max_count = hp->nr + grow_max;
+	setup_size_name(hp->size_kb, name, sizeof(name));
+	fprintf(err,
+		"udrv-setup: %lu %s hugepages (%llu MiB) do not fit: %llu MiB of memory is available\n"
+		"  (MemAvailable, %lu of these pages reserved now) and the system keeps %llu MiB for\n"
+		"  the kernel and programs (an eighth of its %llu MiB, 256 MiB to 4 GiB).\n"
+		"  The most that fits is %llu: udrv-setup hugepages %llu --size %s\n"
+		"  Free memory first, or give --force to reserve anyway (the OOM killer may then\n"
+		"  end programs). Nothing was changed.\n",
+		count, name, (unsigned long long)count * hp->size_kb / 1024, avail / 1024, hp->nr,
+		keep / 1024, total / 1024, max_count, max_count, name);
+	return -ENOMEM;
+}
+
+int setup_hugepages(unsigned long count, unsigned long size_kb, bool force, FILE *out, FILE *err)
 {
 	struct setup_hp_size hp;
 	char rel[96], val[32], name[32], sizes[128], human[32];
+	unsigned long before;
 	int ret;
 
 	setup_size_name(size_kb, name, sizeof(name));
@@ -250,6 +320,9 @@ int setup_hugepages(unsigned long count, unsigned long size_kb, FILE *out, FILE 
 			udrvi_sysfs_root, count, name);
 		return SETUP_EXIT_ERROR;
 	}
+	if (!force && check_memory(count, &hp, err))
+		return SETUP_EXIT_ERROR;
+	before = hp.nr;
 	snprintf(rel, sizeof(rel), "kernel/mm/hugepages/hugepages-%lukB/nr_hugepages", size_kb);
 	snprintf(val, sizeof(val), "%lu", count);
 	ret = setup_hooks.sysfs_write(rel, val);
@@ -264,18 +337,34 @@ int setup_hugepages(unsigned long count, unsigned long size_kb, FILE *out, FILE 
 			strerror(-ret));
 		return SETUP_EXIT_ERROR;
 	}
-	fprintf(out, "%s hugepages: %lu reserved (%s), %lu free\n", name, hp.nr,
-		setup_human_bytes((unsigned long long)hp.nr * size_kb * 1024, human, sizeof(human)),
-		hp.free);
 	if (hp.nr < count) {
+		/* All or nothing: a partial reservation holds memory nobody
+		 * asked for. Give it back. */
+		unsigned long got = hp.nr;
+
 		fprintf(err,
 			"udrv-setup: the kernel reserved only %lu of the %lu %s pages asked for: there is\n"
 			"  not enough free contiguous memory. Free some (stop programs, or\n"
 			"  echo 3 > /proc/sys/vm/drop_caches; echo 1 > /proc/sys/vm/compact_memory) and\n"
-			"  retry, or reserve at boot: hugepagesz=%s hugepages=%lu on the kernel command line\n",
-			hp.nr, count, name, name, count);
-		ret = SETUP_EXIT_ERROR;
+			"  retry, ask for fewer (udrv-setup hugepages %lu --size %s), or reserve at\n"
+			"  boot: hugepagesz=%s hugepages=%lu on the kernel command line.\n",
+			got, count, name, got, name, name, count);
+		snprintf(val, sizeof(val), "%lu", before);
+		ret = setup_hooks.sysfs_write(rel, val);
+		if (ret == 0)
+			ret = read_hp(size_kb, &hp);
+		if (ret == 0 && hp.nr == before)
+			fprintf(err, "  The partial reservation was rolled back: %lu %s pages reserved, "
+				"as before.\n", before, name);
+		else
+			fprintf(err, "  Rolling the reservation back to %lu failed (%s): %s/%s holds "
+				"%lu.\n", before, ret ? strerror(-ret) : "the kernel kept more",
+				udrvi_sysfs_root, rel, hp.nr);
+		return SETUP_EXIT_ERROR;
 	}
+	fprintf(out, "%s hugepages: %lu reserved (%s), %lu free\n", name, hp.nr,
+		setup_human_bytes((unsigned long long)hp.nr * size_kb * 1024, human, sizeof(human)),
+		hp.free);
 	if (hp.nr > 0 && ensure_mount(size_kb, out, err))
 		ret = SETUP_EXIT_ERROR;
 	return ret ? SETUP_EXIT_ERROR : SETUP_EXIT_OK;

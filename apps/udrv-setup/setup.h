@@ -50,7 +50,10 @@ int setup_main(int argc, char **argv, FILE *out, FILE *err);
 int setup_status(bool json, FILE *out, FILE *err);
 int setup_bind(const struct udrv_bdf *bdfs, int n, bool force, FILE *out, FILE *err);
 int setup_unbind(const struct udrv_bdf *bdfs, int n, bool force, FILE *out, FILE *err);
-int setup_hugepages(unsigned long count, unsigned long size_kb, FILE *out, FILE *err);
+/* Refuses (exit 1, nothing written) a reservation that would leave the system
+ * less than an eighth of its memory (256 MiB..4 GiB) unless force; rolls a
+ * partial reservation back. */
+int setup_hugepages(unsigned long count, unsigned long size_kb, bool force, FILE *out, FILE *err);
 
 /* names.c: device kinds and names. */
 enum setup_kind {

@@ -186,7 +186,7 @@ static inline void nvme_rw_sqe(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid,
 	sqe->cdw15 = 0;
 }
 
-#define NVME_SPLIT_MAX 64u     /* commands per split request */
+#define NVME_SPLIT_MAX UDRV_NVME_MAX_SPLIT /* commands per split request */
 #define NVME_SPLIT_IOV_MAX 256 /* iovec elements per command of a split */
 
 /* The next len bytes of an iovec array, from the cursor (*i, *off), as at
@@ -261,11 +261,20 @@ static int nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme
 	if (chunk == 0)
 		return -EINVAL;
 	k = (nlb + chunk - 1) / chunk;
-	if (k > NVME_SPLIT_MAX || k > qp->nreq) {
+	if (k > NVME_SPLIT_MAX) {
 		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
-			 "request of %u blocks needs %u commands of at most %u bytes; the driver "
-			 "splits into at most %u: submit smaller requests",
-			 nlb, k, qp->max_xfer, qp->nreq < NVME_SPLIT_MAX ? qp->nreq : NVME_SPLIT_MAX);
+			 "request of %u blocks needs %u commands of at most %u bytes (the transfer "
+			 "limit); the driver splits a request into at most %u: submit at most %llu bytes",
+			 nlb, k, qp->max_xfer, NVME_SPLIT_MAX,
+			 (unsigned long long)NVME_SPLIT_MAX * ((uint64_t)chunk << ns->lba_shift));
+		return -EINVAL;
+	}
+	if (k > qp->nreq) {
+		udrv_log(UDRV_LOG_ERROR, qp->ctrl->name,
+			 "request of %u blocks needs %u commands of at most %u bytes (the transfer "
+			 "limit) but the queue pair holds %u: create it with queue_size above %u or "
+			 "submit at most %llu bytes", nlb, k, qp->max_xfer, qp->nreq, k,
+			 (unsigned long long)qp->nreq * ((uint64_t)chunk << ns->lba_shift));
 		return -EINVAL;
 	}
 	if (k > nvme_sq_free(qp))

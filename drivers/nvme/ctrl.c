@@ -344,6 +344,26 @@ static void ctrl_revoke(void *arg)
 	udrvi_nvme_qpair_die(ctrl->admin);
 }
 
+/* An NVMe controller is PCI class 01 08 xx (mass storage, non-volatile memory
+ * controller; NVMe base spec 1.4, 2.1.5). Anything else would be judged by
+ * a BAR that is not NVMe's ("lacks the NVM command set"): say what it is. */
+static int check_pci_class(struct udrv_dev *dev)
+{
+	uint16_t vendor = 0, device = 0;
+	uint8_t cls[3];
+
+	if (udrv_dev_cfg_read(dev, 0x09, cls, sizeof(cls)) < 0)
+		return 0; /* unreadable: CAP decides */
+	if (cls[2] == 0x01 && cls[1] == 0x08)
+		return 0;
+	udrv_dev_ids(dev, &vendor, &device);
+	udrv_log(UDRV_LOG_ERROR, udrv_dev_name(dev), "not an NVMe controller: PCI %04x:%04x is class "
+		 "%02x%02x%02x, NVMe controllers are class 0108xx; %s", vendor, device, cls[2], cls[1],
+		 cls[0], cls[2] == 0x02 ? "this is a network controller: open it with udrv_net_open "
+		 "(udrv-net)" : "`udrv-setup status` lists the NVMe controllers");
+	return -ENODEV;
+}
+
 int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *opts,
 			struct udrv_nvme_ctrl **out)
 {
@@ -355,6 +375,9 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 
 	if (!dev || !out)
 		return -EINVAL;
+	rc = check_pci_class(dev);
+	if (rc)
+		return rc;
 	udrvi_nvme_ticks_init();
 	ctrl = calloc(1, sizeof(*ctrl));
 	if (!ctrl)

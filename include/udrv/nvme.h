@@ -257,7 +257,10 @@ void udrv_nvme_qpair_stats(const struct udrv_nvme_qpair *qp, struct udrv_nvme_qp
 /* --- I/O commands ------------------------------------------------------
  * nlb is a count of logical blocks (>= 1). Reads and writes larger than the
  * controller's transfer limit are split into several commands; the callback
- * runs once, after all of them, with the first error status. */
+ * runs once, after all of them, with the first error status. A request is
+ * split into at most UDRV_NVME_MAX_SPLIT commands (-EINVAL beyond), each
+ * taking a queue entry. */
+#define UDRV_NVME_MAX_SPLIT 64u
 /* io_flags: a bitwise OR of these; any other bit is refused with -EINVAL. */
 #define UDRV_NVME_IO_FUA (1u << 0) /* Force Unit Access (write, read, compare) */
 

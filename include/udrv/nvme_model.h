@@ -62,10 +62,12 @@ int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_de
 			 struct udrv_nvme_model **model);
 
 /* Parse a device spec of the form model[:opt[,opt...]] with opts null,
- * ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N, nosgl, noshadow, lazyshadow
- * (UDRV_NVME_MODEL_LAZY_SHADOW_DB). Returns 1 and
- * opens the model if spec names a model, 0 if it does not (a BDF), -EINVAL
- * (logged) if it is malformed. */
+ * ns=N (1..16), lba=BYTES (512..65536, a power of two), blocks=N (1..2^40),
+ * mdts=N (1..15), qsize=N (2..65536), nosgl, noshadow, lazyshadow
+ * (UDRV_NVME_MODEL_LAZY_SHADOW_DB); any length. Returns 1
+ * and opens the model if spec names a model, 0 if it does not (a BDF),
+ * -EINVAL (logged, naming the option) if it is malformed or out of range, or
+ * the error of udrv_nvme_model_open (-ENOMEM). */
 int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 			      struct udrv_nvme_model **model);
 

@@ -28,5 +28,17 @@ cc "$src/examples/dma_hello.c" $(pkg-config --cflags --libs udrv) -o "$dest/hell
 cc "$src/examples/dma_hello.c" $(pkg-config --cflags udrv) -static-libgcc \
   "$libdir/libudrv.a" $(pkg-config --libs --static udrv | sed 's/-ludrv//') -o "$dest/hello_static"
 LD_LIBRARY_PATH=$libdir UDRV_MEM=anon "$dest/hello_shared" | grep -q "register 0 reads 0x75647276"
+# The README's way for a custom prefix: PKG_CONFIG_PATH is LIBDIR/pkgconfig,
+# and -rpath to the libdir finds libudrv.so without LD_LIBRARY_PATH.
+[[ $(dirname "$pc") == "$libdir/pkgconfig" ]] ||
+  { echo "udrv.pc is not in LIBDIR/pkgconfig ($pc; libdir $libdir)"; exit 1; }
+cc "$src/examples/dma_hello.c" $(pkg-config --cflags --libs udrv) -Wl,-rpath,"$libdir" \
+  -o "$dest/hello_rpath"
+env -u LD_LIBRARY_PATH UDRV_MEM=anon "$dest/hello_rpath" | grep -q "register 0 reads 0x75647276"
+# Tools and their man pages.
+for f in bin/udrv-setup bin/udrv-nvme bin/udrv-net share/man/man8/udrv-setup.8 \
+         share/man/man1/udrv-nvme.1 share/man/man1/udrv-net.1; do
+  [[ -e "$dest$prefix/$f" ]] || { echo "$f was not installed under $prefix"; exit 1; }
+done
 UDRV_MEM=anon "$dest/hello_static" | grep -q "iova 0x"
-echo "installed library, headers and udrv.pc build and run an outside program"
+echo "installed library, headers, udrv.pc, tools and man pages; an outside program builds and runs"

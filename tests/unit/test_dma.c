@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -176,6 +178,43 @@ static void free__foreign_or_double__ignored_and_logged(void **state)
 	assert_non_null(strstr(udrv_last_error(), "double free"));
 }
 
+/* MemAvailable in bytes from /proc/meminfo; 0 when unknown. */
+static unsigned long long mem_available(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+/* A chunk bigger than memory is refused before it is populated (no OOM
+ * kill), and the message names UDRV_CHUNK_MB, which caused it. */
+static void alloc__chunk_beyond_memory__names_udrv_chunk_mb(void **state)
+{
+	struct udrv_opts o = { .size = sizeof(o), .mem = UDRV_MEM_ANON };
+	unsigned long long avail = mem_available();
+	void *p;
+
+	(void)state;
+	if (avail == 0 || avail >= (64ull << 30)) {
+		skip(); /* 64 GiB (the largest UDRV_CHUNK_MB) would fit: not safe to try */
+		return;
+	}
+	udrv_fini(); /* the fixture's runtime: this test sets its own */
+	setenv("UDRV_CHUNK_MB", "65536", 1);
+	assert_int_equal(udrv_init(&o), 0);
+	assert_int_equal(udrv_dma_alloc(4096, 0, &p, NULL), -ENOMEM);
+	unsetenv("UDRV_CHUNK_MB");
+	assert_non_null(strstr(udrv_last_error(), "cannot allocate 64 GiB of memory"));
+	assert_non_null(strstr(udrv_last_error(), "UDRV_CHUNK_MB=65536"));
+}
+
 static void init__twice__ealready_and_bad_opts_einval(void **state)
 {
 	struct udrv_opts bad = { .size = 3 };
@@ -198,6 +237,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(alloc__bad_arguments__message_names_the_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(free__foreign_or_double__ignored_and_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(init__twice__ealready_and_bad_opts_einval, setup, teardown),
+		cmocka_unit_test_setup_teardown(alloc__chunk_beyond_memory__names_udrv_chunk_mb, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

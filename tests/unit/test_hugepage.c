@@ -56,6 +56,27 @@ static void shortage__none_configured__says_reserve(void **state)
 	fake_sysfs_destroy(fs);
 }
 
+/* 1 GiB pages short: the hint names 1G pages, not the 2 MiB commands. */
+static void shortage__1g_pages__suggests_1g_commands(void **state)
+{
+	struct udrv_opts o = huge_opts;
+	struct fake_sysfs *fs = fake_sysfs_create();
+	void *p;
+
+	(void)state;
+	o.page_size = 1u << 30;
+	fake_sysfs_add_hugepages(fs, 1048576, 1, 0);
+	assert_int_equal(udrv_init(&o), 0);
+	assert_int_equal(udrv_dma_alloc(4096, 0, &p, NULL), -ENOMEM);
+	assert_non_null(strstr(udrv_last_error(), "1 free 1 GiB hugepages are needed"));
+	assert_non_null(strstr(udrv_last_error(), "`udrv-setup hugepages 2 --size 1G`"));
+	assert_non_null(strstr(udrv_last_error(), "echo 2 > /sys/kernel/mm/hugepages/"
+					       "hugepages-1048576kB/nr_hugepages"));
+	assert_null(strstr(udrv_last_error(), "/proc/sys/vm/nr_hugepages"));
+	udrv_fini();
+	fake_sysfs_destroy(fs);
+}
+
 static long read_long(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -109,6 +130,7 @@ int main(void)
 	const struct CMUnitTest fake[] = {
 		cmocka_unit_test(shortage__too_few_free__says_how_many_and_how),
 		cmocka_unit_test(shortage__none_configured__says_reserve),
+		cmocka_unit_test(shortage__1g_pages__suggests_1g_commands),
 	};
 	const struct CMUnitTest real[] = {
 		cmocka_unit_test(real__chunk_is_hugepage_backed_aligned_and_translated),

@@ -769,15 +769,76 @@ static void hugepages__reserves_and_mounts(void **state)
 	assert_string_equal(K.mounted, want);
 }
 
-static void hugepages__fewer_than_asked_is_an_error(void **state)
+static void hugepages__fewer_than_asked_is_rolled_back(void **state)
 {
+	char buf[32];
+
 	(void)state;
+	assert_int_equal(fake_sysfs_add_hugepages(K.fs, 2048, 10, 10), 0);
 	K.hp_max = 100;
 	assert_int_equal(run("hugepages 512 --size 2M"), SETUP_EXIT_ERROR);
-	assert_has(K.out, "100 reserved");
 	assert_has(K.err, "reserved only 100 of the 512 2M pages");
 	assert_has(K.err, "hugepages=512");
-	assert_has(K.mounted, "hugepages pagesize=2M");
+	assert_has(K.err, "udrv-setup hugepages 100 --size 2M");
+	assert_has(K.err, "rolled back: 10 2M pages reserved, as before");
+	/* 512 asked, 100 granted, 10 written back: nothing left over. */
+	assert_string_equal(K.log, "kernel/mm/hugepages/hugepages-2048kB/nr_hugepages=512\n"
+				   "kernel/mm/hugepages/hugepages-2048kB/nr_hugepages=10\n");
+	fake_sysfs_read(K.fs, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", buf, sizeof(buf));
+	assert_string_equal(buf, "10\n");
+	assert_string_equal(K.mounted, "");
+}
+
+/* A 1.5 GiB guest: 1,380 MiB of hugepages once left it to the OOM killer. */
+#define MEMINFO_1_5G "MemTotal:        1528000 kB\nMemFree:         1400000 kB\n" \
+		     "MemAvailable:    1410000 kB\nBuffers:            1000 kB\n"
+
+static void hugepages__beyond_memory_refused_with_the_most_that_fits(void **state)
+{
+	(void)state;
+	assert_int_equal(fake_sysfs_write(K.fs, "proc/meminfo", MEMINFO_1_5G), 0);
+	assert_int_equal(run("hugepages 690"), SETUP_EXIT_ERROR);
+	/* (1410000 - 262144 kept) / 2048 = 560 */
+	assert_has(K.err, "690 2M hugepages (1380 MiB) do not fit: 1376 MiB of memory is available");
+	assert_has(K.err, "The most that fits is 560: udrv-setup hugepages 560 --size 2M");
+	assert_has(K.err, "Nothing was changed");
+	assert_string_equal(K.log, "");
+	assert_int_equal(run("hugepages 560"), SETUP_EXIT_OK);
+	assert_has(K.out, "560 reserved");
+}
+
+static void hugepages__memory_check_counts_pages_already_reserved(void **state)
+{
+	(void)state;
+	/* 200 pages (400 MiB) reserved are not in MemAvailable: growing to
+	 * 700 needs 500 more, 1000 MiB; 1376 - 256 MiB kept leaves room. */
+	assert_int_equal(fake_sysfs_add_hugepages(K.fs, 2048, 200, 200), 0);
+	assert_int_equal(fake_sysfs_write(K.fs, "proc/meminfo", MEMINFO_1_5G), 0);
+	assert_int_equal(run("hugepages 700"), SETUP_EXIT_OK);
+	/* The kernel took 500 pages (1,024,000 kB) out of MemAvailable. */
+	assert_int_equal(fake_sysfs_write(K.fs, "proc/meminfo", "MemTotal: 1528000 kB\n"
+					  "MemAvailable: 386000 kB\n"), 0);
+	assert_int_equal(run("hugepages 800"), SETUP_EXIT_ERROR);
+	assert_has(K.err, "The most that fits is 760");
+	/* Shrinking never needs memory. */
+	assert_int_equal(run("hugepages 100"), SETUP_EXIT_OK);
+}
+
+static void hugepages__force_skips_memory_check(void **state)
+{
+	(void)state;
+	assert_int_equal(fake_sysfs_write(K.fs, "proc/meminfo", MEMINFO_1_5G), 0);
+	assert_int_equal(run("hugepages 690 --force"), SETUP_EXIT_OK);
+	assert_has(K.out, "690 reserved");
+}
+
+static void hugepages__1g_beyond_memory_names_1g(void **state)
+{
+	(void)state;
+	assert_int_equal(fake_sysfs_add_hugepages(K.fs, 1048576, 0, 0), 0);
+	assert_int_equal(fake_sysfs_write(K.fs, "proc/meminfo", MEMINFO_1_5G), 0);
+	assert_int_equal(run("hugepages 2 --size 1G"), SETUP_EXIT_ERROR);
+	assert_has(K.err, "The most that fits is 1: udrv-setup hugepages 1 --size 1G");
 }
 
 static void hugepages__1g_gets_its_own_mount(void **state)
@@ -867,6 +928,13 @@ static void cli__help_shows_examples(void **state)
 	assert_int_equal(run("bind -h"), SETUP_EXIT_OK);
 }
 
+static void cli__version(void **state)
+{
+	(void)state;
+	assert_int_equal(run("--version"), SETUP_EXIT_OK);
+	assert_has(K.out, "udrv-setup (udrv) ");
+}
+
 static void cli__usage_errors_exit_2(void **state)
 {
 	(void)state;
@@ -948,7 +1016,12 @@ int main(void)
 		T(unbind__new_id_binding_explained),
 		T(unbind__no_such_device),
 		T(hugepages__reserves_and_mounts),
-		T(hugepages__fewer_than_asked_is_an_error),
+		T(hugepages__fewer_than_asked_is_rolled_back),
+		T(hugepages__beyond_memory_refused_with_the_most_that_fits),
+		T(hugepages__memory_check_counts_pages_already_reserved),
+		T(hugepages__force_skips_memory_check),
+		T(hugepages__1g_beyond_memory_names_1g),
+		T(cli__version),
 		T(hugepages__1g_gets_its_own_mount),
 		T(hugepages__existing_mount_is_used),
 		T(hugepages__mount_failure_explains),

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,6 +88,41 @@ static int ctrl_cmd(struct vnet_port *vp, uint8_t cls, uint8_t cmd, const void *
 	return 0;
 }
 
+/*
+ * Debugging interoperability: UDRV_VIRTIO_NET_FEATURES_OFF=0xMASK refuses
+ * feature bits the device offers (e.g. 0x20000000: no EVENT_IDX). A failure
+ * it causes names it (features_off_note), or nobody would think of it.
+ */
+static int features_off_from_env(struct vnet_port *vp, uint64_t *want)
+{
+	const char *env = getenv("UDRV_VIRTIO_NET_FEATURES_OFF");
+	uint64_t off;
+	char *end;
+
+	vp->features_off = 0;
+	vp->features_off_note[0] = '\0';
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	off = strtoull(env, &end, 0);
+	if (errno || *end || *env == '-') {
+		net_err(&vp->port, "UDRV_VIRTIO_NET_FEATURES_OFF=%s is not a feature bit mask (e.g. "
+			"0x20000000 for no EVENT_IDX): fix or unset it", env);
+		return -EINVAL;
+	}
+	off &= ~VBIT(VIRTIO_F_VERSION_1);
+	vp->features_off = vp->dev_features & *want & off;
+	*want &= ~off;
+	if (vp->features_off) {
+		snprintf(vp->features_off_note, sizeof(vp->features_off_note),
+			 " (UDRV_VIRTIO_NET_FEATURES_OFF=%s turned off offered features 0x%llx: unset "
+			 "it to use them)", env, (unsigned long long)vp->features_off);
+		net_warn(&vp->port, "UDRV_VIRTIO_NET_FEATURES_OFF=%s: not negotiating offered "
+			 "features 0x%llx", env, (unsigned long long)vp->features_off);
+	}
+	return 0;
+}
+
 static int negotiate(struct vnet_port *vp)
 {
 	struct udrvi_vpci *pci = &vp->pci;
@@ -116,13 +152,9 @@ static int negotiate(struct vnet_port *vp)
 		want |= VBIT(VIRTIO_NET_F_GUEST_CSUM);
 	if (vp->cfg.offloads & UDRV_NET_OFF_TX_CSUM)
 		want |= VBIT(VIRTIO_NET_F_CSUM);
-	/* Debugging interoperability: UDRV_VIRTIO_NET_FEATURES_OFF=0xMASK refuses
-	 * feature bits the device offers (e.g. 0x20000000: no EVENT_IDX). */
-	if (getenv("UDRV_VIRTIO_NET_FEATURES_OFF")) {
-		uint64_t off = strtoull(getenv("UDRV_VIRTIO_NET_FEATURES_OFF"), NULL, 0);
-
-		want &= ~(off & ~VBIT(VIRTIO_F_VERSION_1));
-	}
+	rc = features_off_from_env(vp, &want);
+	if (rc)
+		return rc;
 	vp->features = dev_f & want;
 	/* 5.1.3.1: CTRL_RX, MQ and CTRL_MAC_ADDR need the control queue. */
 	if (!has(vp, VIRTIO_NET_F_CTRL_VQ))
@@ -133,8 +165,8 @@ static int negotiate(struct vnet_port *vp)
 			      VIRTIO_STATUS_FEATURES_OK);
 	/* 3.1.1 step 6: the device clears FEATURES_OK if it refuses the subset. */
 	if (!(udrvi_vpci_status(pci) & VIRTIO_STATUS_FEATURES_OK)) {
-		net_err(&vp->port, "the device refused features 0x%llx",
-			(unsigned long long)vp->features);
+		net_err(&vp->port, "the device refused features 0x%llx%s",
+			(unsigned long long)vp->features, vp->features_off_note);
 		return -EPROTO;
 	}
 	vp->has_ctrl = has(vp, VIRTIO_NET_F_CTRL_VQ);
@@ -506,6 +538,7 @@ int udrvi_virtio_net_open(struct udrv_dev *dev, const struct udrvi_net_cfg *cfg,
 	if (vp->pairs > vp->max_pairs) {
 		net_err(port, "%u queue pairs asked for, the device offers %u%s", vp->pairs,
 			vp->max_pairs, has(vp, VIRTIO_NET_F_MQ) ? "" :
+			vp->features_off & VBIT(VIRTIO_NET_F_MQ) ? vp->features_off_note :
 			" (no VIRTIO_NET_F_MQ; QEMU: virtio-net-pci,mq=on with a multiqueue netdev)");
 		rc = -EINVAL;
 		goto fail_device;

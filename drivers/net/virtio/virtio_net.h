@@ -34,6 +34,8 @@ struct vnet_port {
 	struct udrvi_vpci pci;
 	uint64_t features;     /* negotiated */
 	uint64_t dev_features; /* offered */
+	uint64_t features_off; /* offered, refused by UDRV_VIRTIO_NET_FEATURES_OFF */
+	char features_off_note[128]; /* "" or what failure messages add about it */
 	uint16_t max_pairs;
 	uint16_t pairs;        /* queue pairs in use */
 	bool has_ctrl;

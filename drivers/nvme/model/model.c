@@ -619,26 +619,40 @@ uint8_t *udrv_nvme_model_ns_data(struct udrv_nvme_model *m, uint32_t nsid, size_
 	return m->ns_data[nsid - 1];
 }
 
+/* A numeric model option in [min, max]; logs which and why not. */
+static int spec_num(const char *spec, const char *key, const char *val, unsigned long long min,
+		    unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(val, &end, 0);
+	if (!*val || *val == '-' || *val == '+' || *end || errno || *out < min || *out > max) {
+		udrv_log(UDRV_LOG_ERROR, NULL, "bad model spec \"%s\": %s=%s is not a number in "
+			 "%llu..%llu", spec, key, val, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 			      struct udrv_nvme_model **model)
 {
 	struct udrv_nvme_model_opts o = { .size = sizeof(o), .name = "nvme-model" };
-	char buf[256], *tok, *save = NULL;
+	char *buf, *tok, *save = NULL;
+	int rc = 0;
 
 	if (!spec || strncmp(spec, "model", 5) != 0 || (spec[5] != '\0' && spec[5] != ':'))
 		return 0;
-	snprintf(buf, sizeof(buf), "%s", spec[5] ? spec + 6 : "");
+	buf = strdup(spec[5] ? spec + 6 : "");
+	if (!buf)
+		return -ENOMEM;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		unsigned long long v = 0;
-		char *end = NULL;
 
-		if (eq) {
-			*eq = '\0';
-			v = strtoull(eq + 1, &end, 0);
-			if (!*(eq + 1) || *end)
-				goto bad;
-		}
+		if (eq)
+			*eq++ = '\0';
 		if (!strcmp(tok, "null") && !eq)
 			o.flags |= UDRV_NVME_MODEL_NULL;
 		else if (!strcmp(tok, "nosgl") && !eq)
@@ -648,22 +662,35 @@ int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 		else if (!strcmp(tok, "lazyshadow") && !eq)
 			o.flags |= UDRV_NVME_MODEL_LAZY_SHADOW_DB;
 		else if (!strcmp(tok, "ns") && eq)
-			o.namespaces = (uint32_t)v;
+			rc = spec_num(spec, tok, eq, 1, NM_MAX_NS, &v), o.namespaces = (uint32_t)v;
 		else if (!strcmp(tok, "lba") && eq)
-			o.lba_size = (uint32_t)v;
+			rc = spec_num(spec, tok, eq, 512, 65536, &v), o.lba_size = (uint32_t)v;
 		else if (!strcmp(tok, "blocks") && eq)
-			o.blocks = v;
-		else if (!strcmp(tok, "mdts") && eq && v <= 15)
-			o.mdts = (uint8_t)v;
+			rc = spec_num(spec, tok, eq, 1, 1ull << 40, &v), o.blocks = v;
+		else if (!strcmp(tok, "mdts") && eq)
+			rc = spec_num(spec, tok, eq, 1, 15, &v), o.mdts = (uint8_t)v;
 		else if (!strcmp(tok, "qsize") && eq)
-			o.max_queue_entries = (uint32_t)v;
+			rc = spec_num(spec, tok, eq, 2, 65536, &v), o.max_queue_entries = (uint32_t)v;
 		else
 			goto bad;
+		if (rc == 0 && o.lba_size & (o.lba_size - 1)) {
+			udrv_log(UDRV_LOG_ERROR, NULL, "bad model spec \"%s\": lba=%u is not a power "
+				 "of two", spec, o.lba_size);
+			rc = -EINVAL;
+		}
+		if (rc) {
+			free(buf);
+			return rc;
+		}
 	}
-	return udrv_nvme_model_open(&o, dev, model) < 0 ? -EINVAL : 1;
+	free(buf);
+	rc = udrv_nvme_model_open(&o, dev, model);
+	return rc < 0 ? rc : 1;
 bad:
+	free(buf);
 	udrv_log(UDRV_LOG_ERROR, NULL, "bad model spec \"%s\": expected model[:opt,...] with opts "
-		 "null, nosgl, noshadow, lazyshadow, ns=N, lba=BYTES, blocks=N, mdts=N, qsize=N "
-		 "(e.g. model:null or model:ns=2,lba=4096)", spec);
+		 "null, nosgl, noshadow, lazyshadow, ns=1..16, lba=512..65536 (a power of two), "
+		 "blocks=1..2^40, mdts=1..15, qsize=2..65536 (e.g. model:null or model:ns=2,lba=4096)",
+		 spec);
 	return -EINVAL;
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,6 +151,31 @@ static void open__too_many_queues_without_mq_fails(void **state)
 	assert_int_equal(udrv_net_model_open(NULL, &dev), 0);
 	assert_int_equal(udrv_net_open_dev(dev, &po, &port), -EINVAL);
 	udrv_dev_close(dev);
+}
+
+/* A failure UDRV_VIRTIO_NET_FEATURES_OFF causes names it; a bad mask is refused. */
+static void open__features_off_env_is_named_in_failures(void **state)
+{
+	struct udrv_net_model_opts mo = { .size = sizeof(mo), .max_pairs = 2 };
+	struct udrv_net_port_opts po = { .size = sizeof(po), .nb_rxq = 2, .nb_txq = 2 };
+	struct udrv_net_port *port;
+	struct udrv_dev *dev;
+
+	(void)state;
+	setenv("UDRV_VIRTIO_NET_FEATURES_OFF", "0x400000", 1); /* VIRTIO_NET_F_MQ */
+	assert_int_equal(udrv_net_model_open(&mo, &dev), 0);
+	assert_int_equal(udrv_net_open_dev(dev, &po, &port), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "2 queue pairs asked for, the device offers 1"));
+	assert_non_null(strstr(udrv_last_error(), "UDRV_VIRTIO_NET_FEATURES_OFF=0x400000 turned off "
+					       "offered features 0x400000"));
+	udrv_dev_close(dev);
+	setenv("UDRV_VIRTIO_NET_FEATURES_OFF", "no-evidx", 1);
+	assert_int_equal(udrv_net_model_open(&mo, &dev), 0);
+	assert_int_equal(udrv_net_open_dev(dev, &po, &port), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "UDRV_VIRTIO_NET_FEATURES_OFF=no-evidx is not a "
+					       "feature bit mask"));
+	udrv_dev_close(dev);
+	unsetenv("UDRV_VIRTIO_NET_FEATURES_OFF");
 }
 
 static void open__rejects_every_broken_capability_layout(void **state)
@@ -867,6 +893,7 @@ int main(void)
 		cmocka_unit_test(open__model_negotiates_mac_and_link),
 		cmocka_unit_test(open__ring_size_clamped_to_device),
 		cmocka_unit_test(open__too_many_queues_without_mq_fails),
+		cmocka_unit_test(open__features_off_env_is_named_in_failures),
 		cmocka_unit_test(open__rejects_every_broken_capability_layout),
 		cmocka_unit_test(tx_rx__loopback_one_burst),
 		cmocka_unit_test(tx_rx__ring_wrap_past_16bit_indices),

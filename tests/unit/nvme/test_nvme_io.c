@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include <udrv/e1000e_model.h>
+
 #include "nvme_test.h"
 
 static const struct udrv_nvme_model_opts mo_default = { .size = sizeof(mo_default) };
@@ -556,6 +558,52 @@ static void model_spec__parses_options(void **state)
 	udrv_dev_close(dev);
 }
 
+/* Values beyond a field's range are refused, not truncated (ns=2^32+1 once
+ * became 1), and a spec longer than 255 characters is read to its end. */
+static void model_spec__range_checked_and_any_length(void **state)
+{
+	char spec[400] = "model:null";
+	struct udrv_nvme_ctrl *ctrl;
+	struct udrv_nvme_ctrl_info info;
+	struct udrv_dev *dev;
+
+	(void)state;
+	assert_int_equal(udrv_nvme_model_open_spec("model:ns=4294967297", &dev, NULL), -EINVAL);
+	assert_string_equal(udrv_last_error(), "udrv: bad model spec \"model:ns=4294967297\": "
+			    "ns=4294967297 is not a number in 1..16");
+	assert_int_equal(udrv_nvme_model_open_spec("model:qsize=4294967298", &dev, NULL), -EINVAL);
+	assert_int_equal(udrv_nvme_model_open_spec("model:lba=1000", &dev, NULL), -EINVAL);
+	assert_int_equal(udrv_nvme_model_open_spec("model:mdts=0", &dev, NULL), -EINVAL);
+	assert_int_equal(udrv_nvme_model_open_spec("model:blocks=-1", &dev, NULL), -EINVAL);
+	while (strlen(spec) < 300)
+		strcat(spec, ",null");
+	strcat(spec, ",mdts=1"); /* past character 255: was cut off */
+	assert_int_equal(udrv_nvme_model_open_spec(spec, &dev, NULL), 1);
+	assert_int_equal(udrv_nvme_ctrl_open(dev, NULL, &ctrl), 0);
+	udrv_nvme_ctrl_info(ctrl, &info);
+	assert_int_equal(info.mdts_bytes, 8192);
+	udrv_nvme_ctrl_close(ctrl);
+	udrv_dev_close(dev);
+}
+
+/* An 82574L handed to the NVMe driver is named for what it is (PCI class
+ * 02 00 00), not blamed for lacking the NVM command set. */
+static void ctrl_open__not_nvme_class__says_so(void **state)
+{
+	struct udrv_nvme_ctrl *ctrl = NULL;
+	struct udrv_dev *dev;
+
+	(void)state;
+	assert_int_equal(udrv_e1000e_model_open(NULL, &dev), 0);
+	assert_int_equal(udrv_nvme_ctrl_open(dev, NULL, &ctrl), -ENODEV);
+	assert_null(ctrl);
+	assert_non_null(strstr(udrv_last_error(), "not an NVMe controller: PCI 8086:10d3 is class "
+					       "020000"));
+	assert_non_null(strstr(udrv_last_error(), "network controller"));
+	assert_null(strstr(udrv_last_error(), "command set"));
+	udrv_dev_close(dev);
+}
+
 struct thr {
 	struct udrv_nvme_ctrl *ctrl;
 	uint64_t base;
@@ -632,6 +680,8 @@ int main(void)
 		cmocka_unit_test(admin__passthrough_and_health),
 		cmocka_unit_test(io__translation_cache_across_ranges),
 		cmocka_unit_test(model_spec__parses_options),
+		cmocka_unit_test(model_spec__range_checked_and_any_length),
+		cmocka_unit_test(ctrl_open__not_nvme_class__says_so),
 		cmocka_unit_test(qpair__one_per_thread),
 	};
 
