@@ -25,14 +25,18 @@ if [ "${1:-}" = --guest ]; then
 		valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" \
 			"$U" perf -d "$bdf" -w randread -o 512 -q 32 -t "$1" -c 0, --json \
 			>"$out/json.$1" 2>"$out/err.$1" || { cat "$out/err.$1" >&2; exit 1; }
-		callgrind_annotate --inclusive=no --threshold=100 "$out/cg.$1" >"$out/annot.$1" 2>/dev/null
+		callgrind_annotate --inclusive=no --auto=no --threshold=100 "$out/cg.$1" >"$out/annot.$1" 2>/dev/null
 	}
 	total() { awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' "$out/annot.$1"; }
 	ios() { sed -n 's/.*"commands": \([0-9]*\).*/\1/p' "$out/json.$1"; }
 	run "$SHORT"
 	run "$LONG"
 	i1=$(total "$SHORT") i2=$(total "$LONG") n1=$(ios "$SHORT") n2=$(ios "$LONG")
-	[ "$n2" -gt "$n1" ] || { echo "callgrind-perf-rig: no more I/Os in the long run" >&2; exit 1; }
+	if [ -z "$n1" ] || [ -z "$n2" ] || [ "$n2" -le "$n1" ]; then
+		echo "callgrind-perf-rig: no more I/Os in the long run ($n1, $n2):" >&2
+		cat "$out/json.$SHORT" "$out/err.$SHORT" "$out/json.$LONG" "$out/err.$LONG" >&2
+		exit 1
+	fi
 	echo "udrv-nvme perf -w randread -o 512 -q 32 -c 0, under callgrind in the rig"
 	printf "%-36s %16s %12s\n" "" "instructions" "I/Os"
 	printf "%-36s %16d %12d\n" "-t $SHORT" "$i1" "$n1"

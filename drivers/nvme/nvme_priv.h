@@ -79,8 +79,9 @@ static inline uint64_t nvme_now_ns(void)
 
 enum nvme_req_state {
 	NVME_REQ_FREE = 0,
-	NVME_REQ_INFLIGHT = 1,
+	NVME_REQ_INFLIGHT = 1,    /* in flight, a whole request: parent = self, pending = 1 */
 	NVME_REQ_ABORT_SENT = 2,  /* in flight, and an Abort was sent for it */
+	NVME_REQ_INFLIGHT_PART = 3, /* in flight, one command of a split request */
 };
 
 struct nvme_req {
@@ -311,7 +312,9 @@ static inline void nvme_commit(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 
 	qp->sq[tail] = *sqe;
 	qp->sq[tail].cid = req->cid;
-	req->state = NVME_REQ_INFLIGHT;
+	/* INFLIGHT lets completion skip the split bookkeeping (io.c). */
+	req->state = req->parent == req && req->pending == 1 ? NVME_REQ_INFLIGHT
+							     : NVME_REQ_INFLIGHT_PART;
 	(void)now;
 	req->stamp = qp->tick;
 	qp->outstanding++;
