@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <udrv/dev.h>
 #include <udrv/log.h>
@@ -27,6 +28,18 @@
 		if (udrv_log_get_level() >= UDRV_LOG_DEBUG) \
 			udrv_log(UDRV_LOG_DEBUG, prefix, __VA_ARGS__); \
 	} while (0)
+
+/* Start-up and tear-down timing: UDRV_LOG=debug logs "timing: PHASE N.NNN ms"
+ * for each slow phase (bench/nvme/startup.sh collects them). */
+static inline uint64_t udrvi_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+#define udrvi_timing(prefix, what, t0) \
+	udrvi_dbg(prefix, "timing: %s %.3f ms", what, (double)(udrvi_now_ns() - (t0)) / 1e6)
 
 /* One backend's implementation of the device handle. */
 struct udrvi_dev_ops {
@@ -67,6 +80,8 @@ bool udrvi_lock_unless(const int *stop);
 /* Initialise with defaults if nobody called udrv_init. 0 or -errno. */
 int udrvi_ensure_init(void);
 const struct udrv_opts *udrvi_opts(void);
+/* true when chunk_size is the default: chunks then grow from one page. */
+bool udrvi_chunk_grows(void);
 void udrvi_dev_register(struct udrv_dev *dev);
 void udrvi_dev_unregister(struct udrv_dev *dev);
 /* Under the runtime lock, for udrv_fini: run the owner's revoke, drop the claim. */

@@ -69,6 +69,8 @@ static int mem_setup(void)
 	size_t nslots;
 	uint8_t *raw, *base;
 
+	uint64_t t0 = udrvi_now_ns();
+
 	if (m.ready)
 		return 0;
 	m.anon = o->mem == UDRV_MEM_ANON;
@@ -108,6 +110,7 @@ static int mem_setup(void)
 	udrv_xlate_table.va_len = m.window;
 	__atomic_store_n(&udrv_xlate_table.va_base, (uintptr_t)base, __ATOMIC_RELEASE);
 	m.ready = true;
+	udrvi_timing(NULL, "dma window and translation table", t0);
 	return 0;
 }
 
@@ -204,6 +207,8 @@ static int chunk_size_for(size_t need, size_t *len)
 
 	min = UDRVI_ALIGN_UP(need, page);
 	want = UDRVI_ALIGN_UP(udrvi_opts()->chunk_size, page);
+	if (udrvi_chunk_grows() && m.nchunks < 16 && (page << m.nchunks) < want)
+		want = page << m.nchunks;
 	if (want < min)
 		want = min;
 	*len = want;
@@ -237,7 +242,7 @@ static struct chunk *chunk_new(size_t need)
 {
 	struct chunk *c;
 	size_t len, off;
-	uint64_t iova;
+	uint64_t iova, t0;
 	uint8_t *va;
 	char s1[32];
 	int ret;
@@ -276,6 +281,7 @@ static struct chunk *chunk_new(size_t need)
 			  udrvi_chunk_note());
 		goto free_iova;
 	}
+	t0 = udrvi_now_ns();
 	if (m.anon) {
 		if (mmap(va, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) == MAP_FAILED) {
@@ -289,8 +295,12 @@ static struct chunk *chunk_new(size_t need)
 		restore_reservation(va, len);
 		goto free_iova;
 	}
+	udrvi_timing(NULL, "dma chunk: memory (the kernel zeroes it)", t0);
+	t0 = udrvi_now_ns();
 	if (m.container && udrvi_vfio_dma_map(va, iova, len))
 		goto unmap_mem;
+	if (m.container)
+		udrvi_timing(NULL, "dma chunk: iommu map", t0);
 	c = &m.chunks[m.nchunks];
 	memset(c, 0, sizeof(*c));
 	c->va = va;
@@ -583,10 +593,14 @@ out:
 
 void udrvi_mem_container_detach(void)
 {
+	uint64_t t0 = udrvi_now_ns();
+
 	udrvi_lock();
-	if (m.container)
+	if (m.container) {
 		for (unsigned i = 0; i < m.nchunks; i++)
 			udrvi_vfio_dma_unmap(m.chunks[i].iova, m.chunks[i].len);
+		udrvi_timing(NULL, "dma chunks: iommu unmap", t0);
+	}
 	m.container = false;
 	m.dma_avail = 0;
 	m.maps = 0;

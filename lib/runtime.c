@@ -13,6 +13,7 @@ static pthread_mutex_t rt_lock;
 static pthread_once_t rt_lock_once = PTHREAD_ONCE_INIT;
 static bool rt_inited;
 static struct udrv_opts rt_opts;
+static bool rt_chunk_grows;
 static struct udrv_dev *rt_devices;
 
 static void rt_lock_init(void)
@@ -133,6 +134,11 @@ int udrv_init(const struct udrv_opts *opts)
 	ret = opts_from_env(&o);
 	if (ret)
 		goto out;
+	/* No size asked for: chunks start at one page and double up to 64 MiB,
+	 * so a small process (a tool, a test) maps and the kernel zeroes 2 MiB
+	 * rather than 64 MiB at start-up; big users reach 64 MiB chunks after
+	 * six map calls. */
+	rt_chunk_grows = !o.chunk_size;
 	if (!o.chunk_size)
 		o.chunk_size = 64 * UDRVI_MIB;
 	if (!o.va_window)
@@ -160,6 +166,11 @@ int udrvi_ensure_init(void)
 const struct udrv_opts *udrvi_opts(void)
 {
 	return &rt_opts;
+}
+
+bool udrvi_chunk_grows(void)
+{
+	return rt_chunk_grows;
 }
 
 void udrvi_dev_register(struct udrv_dev *dev)
@@ -206,6 +217,7 @@ void udrv_fini(void)
 	udrvi_events_fini();
 	udrvi_mem_fini();
 	rt_inited = false;
+	rt_chunk_grows = false;
 	memset(&rt_opts, 0, sizeof(rt_opts));
 	udrvi_unlock();
 }

@@ -329,11 +329,18 @@ out:
  */
 void udrvi_vfio_device_close(struct udrvi_vfio_group *g, int devfd)
 {
+	uint64_t t0;
+
 	udrvi_lock();
 	if (g->refs == 1 && ct.groups == g && !g->next)
 		udrvi_mem_container_detach();
+	/* vfio-pci resets the function again when the last fd closes. */
+	t0 = udrvi_now_ns();
 	udrvi_sys->close(devfd);
+	udrvi_timing(NULL, "vfio device close (kernel resets the function)", t0);
+	t0 = udrvi_now_ns();
 	udrvi_vfio_group_put(g);
+	udrvi_timing(NULL, "vfio group and container close", t0);
 	udrvi_unlock();
 }
 

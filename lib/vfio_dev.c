@@ -429,6 +429,7 @@ int udrv_dev_open(const char *bdfstr, struct udrv_dev **out)
 	struct udrv_bdf bdf;
 	struct vdev *vd;
 	char name[UDRV_BDF_STRLEN];
+	uint64_t t0;
 	int ret;
 
 	if (!out)
@@ -459,10 +460,15 @@ int udrv_dev_open(const char *bdfstr, struct udrv_dev **out)
 	vd->dev.ops = &vfio_ops;
 	vd->dev.event_fd = -1;
 	vd->irq_efd[0] = vd->irq_efd[1] = -1;
+	t0 = udrvi_now_ns();
 	ret = udrvi_vfio_group_get(pi.iommu_group, name, &vd->group);
 	if (ret)
 		goto free_vd;
+	udrvi_timing(name, "vfio container and group", t0);
+	/* vfio-pci resets the function here (FLR: 100 ms of the kernel's wait). */
+	t0 = udrvi_now_ns();
 	vd->fd = udrvi_sys->ioctl(udrvi_vfio_group_fd(vd->group), VFIO_GROUP_GET_DEVICE_FD, name);
+	udrvi_timing(name, "vfio device fd (kernel resets the function)", t0);
 	if (vd->fd < 0) {
 		ret = -errno;
 		udrvi_err(name, "cannot get the device from VFIO: %s%s", strerror(-ret),
@@ -486,7 +492,9 @@ int udrv_dev_open(const char *bdfstr, struct udrv_dev **out)
 	vd->cfg_off = cfg->offset;
 	vd->cfg_size = cfg->size;
 	free(cfg);
+	t0 = udrvi_now_ns();
 	irqs_setup(vd);
+	udrvi_timing(name, "vfio request and error IRQs, event thread", t0);
 	udrvi_dev_register(&vd->dev);
 	udrvi_info(name, "opened through VFIO (IOMMU group %d, driver vfio-pci)", pi.iommu_group);
 	*out = &vd->dev;

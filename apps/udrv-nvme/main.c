@@ -67,9 +67,12 @@ int app_open(struct app *a, const char *spec, uint32_t nsid, bool need_ns)
 			strerror(-rc));
 		return APP_EXIT_FAIL;
 	}
-	/* Benchmark knob: compare MMIO-only doorbells with shadow doorbells. */
+	/* Benchmark knobs: compare MMIO-only doorbells with shadow doorbells
+	 * (default: the driver's choice at bring-up). */
 	if (getenv("UDRV_NVME_NO_SHADOW_DB") && strcmp(getenv("UDRV_NVME_NO_SHADOW_DB"), "0"))
 		co.flags |= UDRV_NVME_CTRL_NO_SHADOW_DB;
+	if (getenv("UDRV_NVME_SHADOW_DB") && strcmp(getenv("UDRV_NVME_SHADOW_DB"), "0"))
+		co.flags |= UDRV_NVME_CTRL_SHADOW_DB;
 	rc = udrv_nvme_ctrl_open(a->dev, &co, &a->ctrl);
 	if (rc < 0) {
 		fprintf(stderr, "udrv-nvme: %s: NVMe controller bring-up failed: %s (see the message "

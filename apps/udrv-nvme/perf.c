@@ -2,11 +2,15 @@
 /*
  * udrv-nvme perf: a closed-loop I/O benchmark. One worker thread per core,
  * each with its own queue pair, keeps DEPTH requests in flight; latencies go
- * to a log-linear histogram (16 sub-buckets per power of two of ns).
+ * to a log-linear histogram (perf_stats.h).
  *
- * The timed phase of a worker makes no system call: submit, poll and
- * clock_gettime (vDSO) only. It is marked by a gettid() call at its start
- * and at its end, which bench/nvme/strace-check.sh uses to find it.
+ * The timed phase of a worker makes no system call: submit, poll and one
+ * clock read per completion (the TSC, which also stamps the resubmission).
+ * It is marked by a gettid() call at its start and at its end, which
+ * bench/nvme/strace-check.sh uses to find it.
+ *
+ * --timing prints how long each start-up and tear-down phase took
+ * (bench/nvme/startup.sh); UDRV_LOG=debug adds the library's own phases.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,16 +25,13 @@
 
 #include "nvme_app.h"
 #include "udrv-nvme-help.h"
+#include "perf_stats.h"
 
-#define HB 640 /* histogram buckets: 16 direct + 16 per power of two up to 2^40 ns */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 enum wl { WL_READ, WL_WRITE, WL_RANDREAD, WL_RANDWRITE, WL_RANDRW };
 static const char *const wl_names[] = { "read", "write", "randread", "randwrite", "randrw" };
-
-struct hist {
-	uint64_t b[HB];
-	uint64_t n, sum, min, max;
-};
 
 struct perf;
 struct worker;
@@ -42,18 +43,24 @@ struct slot {
 };
 
 struct worker {
-	struct perf *p;
-	pthread_t tid;
-	int idx, cpu;
+	/* --- per I/O, in the order the I/O loop uses them --- */
 	struct udrv_nvme_qpair *qp;
-	struct slot *slots;
-	uint8_t *mem;
+	struct perf *p;
+	enum wl wl;
+	uint32_t nsid, blocks;
+	unsigned read_pct;
 	uint64_t rng, next_lba, lba_lo, lba_hi;
-	_Atomic uint64_t done;  /* completions in the timed phase */
+	uint64_t nslots;        /* random: I/O-sized slots in [lba_lo, lba_hi) */
+	_Atomic uint64_t done;  /* completions (the status line reads it) */
 	uint64_t errors, inflight;
 	int fail;               /* -errno of a failed submission */
 	_Atomic bool finished;  /* the worker left its timed phase (or never began it) */
-	struct hist h;
+	struct perf_hist h;     /* latency in ticks */
+	/* --- set-up --- */
+	pthread_t tid;
+	int idx, cpu;
+	struct slot *slots;
+	uint8_t *mem;
 };
 
 struct perf {
@@ -64,7 +71,7 @@ struct perf {
 	uint64_t io_size;
 	uint32_t blocks;        /* per I/O */
 	unsigned cmds_per_io;   /* commands an I/O is split into (MDTS) */
-	bool json;
+	bool json, timing;
 	_Atomic unsigned ready;
 	_Atomic bool go, run;
 	struct worker *w;
@@ -73,74 +80,6 @@ struct perf {
 static void help(FILE *f)
 {
 	fputs(help_perf, f);
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline unsigned hidx(uint64_t v)
-{
-	unsigned msb;
-
-	if (v < 16)
-		return (unsigned)v;
-	msb = 63u - (unsigned)__builtin_clzll(v);
-	if (msb > 40)
-		return HB - 1;
-	return (msb - 3u) * 16u + (unsigned)((v >> (msb - 4u)) & 15u);
-}
-
-/* Lower bound of bucket i in ns. */
-static uint64_t hval(unsigned i)
-{
-	unsigned msb;
-
-	if (i < 16)
-		return i;
-	msb = i / 16u + 3u;
-	return (16ull + (i % 16u)) << (msb - 4u);
-}
-
-static inline void hadd(struct hist *h, uint64_t v)
-{
-	h->b[hidx(v)]++;
-	h->n++;
-	h->sum += v;
-	if (v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-}
-
-static void hmerge(struct hist *d, const struct hist *s)
-{
-	for (unsigned i = 0; i < HB; i++)
-		d->b[i] += s->b[i];
-	d->n += s->n;
-	d->sum += s->sum;
-	d->min = s->min < d->min ? s->min : d->min;
-	d->max = s->max > d->max ? s->max : d->max;
-}
-
-static double hpct(const struct hist *h, double pct)
-{
-	uint64_t want = (uint64_t)((double)h->n * pct / 100.0 + 0.5), acc = 0;
-
-	if (!h->n)
-		return 0;
-	if (want == 0)
-		want = 1;
-	for (unsigned i = 0; i < HB; i++) {
-		acc += h->b[i];
-		if (acc >= want)
-			return (double)hval(i) / 1000.0;
-	}
-	return (double)h->max / 1000.0;
 }
 
 static inline uint64_t xorshift(uint64_t *s)
@@ -153,49 +92,55 @@ static inline uint64_t xorshift(uint64_t *s)
 	return *s = x;
 }
 
+/* A uniform index in [0, n): the high half of a 64x64-bit product (no division). */
+static inline uint64_t below(uint64_t r, uint64_t n)
+{
+	__extension__ typedef unsigned __int128 u128;
+
+	return (uint64_t)(((u128)r * n) >> 64);
+}
+
 static void io_done(void *arg, const struct udrv_nvme_cpl *cpl);
 
-static inline int submit(struct worker *w, struct slot *s)
+/* Submit slot s, stamped with now (the completion that freed it, or the start). */
+static inline int submit(struct worker *w, struct slot *s, uint64_t now)
 {
-	struct perf *p = w->p;
 	uint64_t lba;
 	bool rd;
 
-	switch (p->wl) {
-	case WL_READ:
-	case WL_WRITE:
+	if (w->wl == WL_READ || w->wl == WL_WRITE) {
 		lba = w->next_lba;
-		w->next_lba += p->blocks;
-		if (w->next_lba + p->blocks > w->lba_hi)
+		w->next_lba += w->blocks;
+		if (w->next_lba + w->blocks > w->lba_hi)
 			w->next_lba = w->lba_lo;
-		rd = p->wl == WL_READ;
-		break;
-	default:
-		lba = w->lba_lo + xorshift(&w->rng) % ((w->lba_hi - w->lba_lo) / p->blocks) * p->blocks;
-		rd = p->wl == WL_RANDREAD ||
-		     (p->wl == WL_RANDRW && xorshift(&w->rng) % 100 < p->read_pct);
-		break;
+		rd = w->wl == WL_READ;
+	} else {
+		lba = w->lba_lo + below(xorshift(&w->rng), w->nslots) * w->blocks;
+		rd = w->wl == WL_RANDREAD ||
+		     (w->wl == WL_RANDRW && below(xorshift(&w->rng), 100) < w->read_pct);
 	}
-	s->t0 = now_ns();
+	s->t0 = now;
 	if (rd)
-		return udrv_nvme_read(w->qp, p->a.ns.nsid, s->buf, lba, p->blocks, 0, io_done, s);
-	return udrv_nvme_write(w->qp, p->a.ns.nsid, s->buf, lba, p->blocks, 0, io_done, s);
+		return udrv_nvme_read(w->qp, w->nsid, s->buf, lba, w->blocks, 0, io_done, s);
+	return udrv_nvme_write(w->qp, w->nsid, s->buf, lba, w->blocks, 0, io_done, s);
 }
 
+/* One clock read per I/O: it ends this request's latency and starts the next. */
 static void io_done(void *arg, const struct udrv_nvme_cpl *cpl)
 {
 	struct slot *s = arg;
 	struct worker *w = s->w;
+	uint64_t now = perf_ticks();
 	int rc;
 
-	hadd(&w->h, now_ns() - s->t0);
-	if (!UDRV_NVME_STATUS_OK(cpl->status))
+	perf_hist_add(&w->h, now - s->t0);
+	if (unlikely(!UDRV_NVME_STATUS_OK(cpl->status)))
 		w->errors++;
 	atomic_store_explicit(&w->done, atomic_load_explicit(&w->done, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	if (atomic_load_explicit(&w->p->run, memory_order_relaxed)) {
-		rc = submit(w, s);
-		if (rc == 0)
+	if (likely(atomic_load_explicit(&w->p->run, memory_order_relaxed))) {
+		rc = submit(w, s, now);
+		if (likely(rc == 0))
 			return;
 		w->fail = rc;
 	}
@@ -209,7 +154,7 @@ static void *worker_main(void *arg)
 	/* Every slot may hold an I/O split into cmds_per_io commands. */
 	struct udrv_nvme_qpair_opts qo = { .size = sizeof(qo),
 					   .queue_size = p->depth * p->cmds_per_io + 1 };
-	uint64_t span;
+	uint64_t span, now;
 
 	if (w->cpu >= 0) {
 		cpu_set_t set;
@@ -229,25 +174,29 @@ static void *worker_main(void *arg)
 			udrv_nvme_qpair_depth(w->qp));
 		w->fail = -EINVAL;
 	}
+	/* Zeroed DMA memory; reads overwrite it and writes need no pattern. */
 	if (w->fail == 0)
 		w->fail = udrv_dma_alloc(p->depth * p->io_size, 4096, (void **)&w->mem, NULL);
 	w->slots = calloc(p->depth, sizeof(*w->slots));
 	if (!w->slots && !w->fail)
 		w->fail = -ENOMEM;
-	if (!w->fail) {
-		memset(w->mem, 0xa5, p->depth * p->io_size);
+	if (!w->fail)
 		for (unsigned i = 0; i < p->depth; i++)
 			w->slots[i] = (struct slot){ .w = w, .buf = w->mem + i * p->io_size };
-	}
+	w->wl = p->wl;
+	w->nsid = p->a.ns.nsid;
+	w->blocks = p->blocks;
+	w->read_pct = p->read_pct;
 	/* Sequential workers each get their own stretch; random ones the whole namespace. */
 	span = p->a.ns.blocks;
 	if (p->wl == WL_READ || p->wl == WL_WRITE)
 		span = p->a.ns.blocks / p->ncores;
 	w->lba_lo = (p->wl == WL_READ || p->wl == WL_WRITE) ? span * (uint64_t)w->idx : 0;
 	w->lba_hi = w->lba_lo + span;
+	w->nslots = span / p->blocks;
 	w->next_lba = w->lba_lo;
 	w->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(w->idx + 1);
-	w->h.min = UINT64_MAX;
+	perf_hist_init(&w->h);
 	atomic_fetch_add(&p->ready, 1);
 	while (!atomic_load(&p->go))
 		sched_yield();
@@ -257,8 +206,9 @@ static void *worker_main(void *arg)
 	}
 
 	syscall(SYS_gettid); /* marker: timed phase starts (strace check) */
+	now = perf_ticks();
 	for (unsigned i = 0; i < p->depth && !w->fail; i++) {
-		int rc = submit(w, &w->slots[i]);
+		int rc = submit(w, &w->slots[i], now);
 
 		if (rc < 0)
 			w->fail = rc;
@@ -266,7 +216,7 @@ static void *worker_main(void *arg)
 			w->inflight++;
 	}
 	while (atomic_load_explicit(&p->run, memory_order_relaxed) && !w->fail) {
-		if (udrv_nvme_qpair_poll(w->qp, 0) < 0)
+		if (unlikely(udrv_nvme_qpair_poll(w->qp, 0) < 0))
 			w->fail = -ENODEV;
 	}
 	syscall(SYS_gettid); /* marker: timed phase ends */
@@ -276,23 +226,54 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void print_lat_json(const struct hist *h)
+/* Latency figures in us from a histogram in ticks. */
+struct lat {
+	double avg, min, max, p50, p99, p999;
+};
+
+static struct lat lat_us(const struct perf_hist *h, uint64_t n, double ns_per_tick)
 {
-	printf("{\"avg\": %.2f, \"min\": %.2f, \"max\": %.2f, \"p50\": %.2f, \"p99\": %.2f, "
-	       "\"p999\": %.2f}", h->n ? (double)h->sum / (double)h->n / 1000.0 : 0.0,
-	       h->n ? (double)h->min / 1000.0 : 0.0, (double)h->max / 1000.0, hpct(h, 50),
-	       hpct(h, 99), hpct(h, 99.9));
+	double k = ns_per_tick / 1000.0;
+
+	if (!n)
+		return (struct lat){ 0 };
+	return (struct lat){
+		.avg = (double)h->sum / (double)n * k,
+		.min = (double)h->min * k,
+		.max = (double)h->max * k,
+		.p50 = perf_hist_pct(h, 50) * k,
+		.p99 = perf_hist_pct(h, 99) * k,
+		.p999 = perf_hist_pct(h, 99.9) * k,
+	};
 }
 
-static void print_row(const char *name, const struct hist *h, double secs, uint64_t io_size)
+static void print_lat_json(const struct perf_hist *h, uint64_t n, double ns_per_tick)
 {
-	double iops = (double)h->n / secs;
+	struct lat l = lat_us(h, n, ns_per_tick);
+
+	printf("{\"avg\": %.2f, \"min\": %.2f, \"max\": %.2f, \"p50\": %.2f, \"p99\": %.2f, "
+	       "\"p999\": %.2f}", l.avg, l.min, l.max, l.p50, l.p99, l.p999);
+}
+
+static void print_row(const char *name, const struct perf_hist *h, uint64_t n, double secs,
+		      uint64_t io_size, double ns_per_tick)
+{
+	double iops = (double)n / secs;
+	struct lat l = lat_us(h, n, ns_per_tick);
 
 	printf("%-6s %12.0f %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", name, iops,
-	       iops * (double)io_size / (1 << 20),
-	       h->n ? (double)h->sum / (double)h->n / 1000.0 : 0.0,
-	       h->n ? (double)h->min / 1000.0 : 0.0, (double)h->max / 1000.0, hpct(h, 50),
-	       hpct(h, 99), hpct(h, 99.9));
+	       iops * (double)io_size / (1 << 20), l.avg, l.min, l.max, l.p50, l.p99, l.p999);
+}
+
+/* --timing: one line per phase on stderr, as the library's UDRV_LOG=debug lines. */
+static void phase(const struct perf *p, const char *what, uint64_t *t)
+{
+	uint64_t now = perf_mono_ns();
+
+	if (p->timing)
+		fprintf(stderr, "udrv-nvme perf: timing: %s %.3f ms\n", what,
+			(double)(now - *t) / 1e6);
+	*t = now;
 }
 
 /* -c N (N workers, pinned to CPUs 0..N-1 when N > 1) or a CPU list. */
@@ -378,12 +359,14 @@ int cmd_perf(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "device", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 },
+		{ "help", no_argument, NULL, 'h' },	     { "timing", no_argument, NULL, 'T' },
+		{ 0 },
 	};
 	struct perf *p = calloc(1, sizeof(*p));
 	const char *dev = NULL, *wl = NULL;
-	uint64_t v, nsid = 0, t0, t_end, last = 0;
-	struct hist total;
+	uint64_t v, nsid = 0, t0, t_end, last = 0, tp = perf_mono_ns(), n_total = 0;
+	struct perf_hist total;
+	struct perf_clock clk;
 	double secs;
 	bool removed = false;
 	unsigned started = 0;
@@ -422,6 +405,7 @@ int cmd_perf(int argc, char **argv)
 			break;
 		case 'c': if (parse_cores(p, optarg) < 0) goto out; break;
 		case 'j': p->json = true; break;
+		case 'T': p->timing = true; break;
 		case 'h': help(stdout); ret = APP_EXIT_OK; goto out;
 		default: ret = opt_getopt_error(c, argv); goto out;
 		}
@@ -441,9 +425,11 @@ int cmd_perf(int argc, char **argv)
 		goto out;
 	}
 	p->wl = (enum wl)v;
+	phase(p, "options", &tp);
 	ret = app_open(&p->a, dev, (uint32_t)nsid, true);
 	if (ret)
 		goto out;
+	phase(p, "device open and controller bring-up", &tp);
 	ret = check_io_shape(p, dev);
 	if (ret)
 		goto close;
@@ -463,7 +449,8 @@ int cmd_perf(int argc, char **argv)
 		started++;
 	}
 	while (atomic_load(&p->ready) < started)
-		usleep(1000);
+		usleep(200);
+	phase(p, "workers: qpair and buffers", &tp);
 	/* A worker that could not set up (queue pair, DMA memory, CPU) stops
 	 * the run before its timed phase: 0 IOPS for -t seconds helps nobody. */
 	for (unsigned i = 0; i < p->ncores; i++) {
@@ -482,16 +469,22 @@ int cmd_perf(int argc, char **argv)
 	fprintf(stderr, "udrv-nvme perf: %s nsid %u, %s, %llu B, QD %u, %u core%s, %u s\n", dev,
 		p->a.ns.nsid, wl_names[p->wl], (unsigned long long)p->io_size, p->depth, p->ncores,
 		p->ncores > 1 ? "s" : "", p->secs);
-	t0 = now_ns();
+	perf_clock_start(&clk);
+	t0 = clk.ns0;
 	atomic_store(&p->go, true);
 	for (unsigned s = 1; s <= p->secs && !removed; s++) {
-		uint64_t sum = 0;
+		uint64_t sum = 0, until = t0 + s * 1000000000ull, now;
 		unsigned finished = 0;
 
-		/* A removed device ends the run at once: the kernel waits for it. */
-		while (now_ns() < t0 + s * 1000000000ull && !(removed = app_removed(&p->a)) &&
+		/* Wake at the second exactly (naps of at most 20 ms, relative:
+		 * valgrind mishandles absolute sleeps); a removed device ends the
+		 * run at once: the kernel waits for it. */
+		while ((now = perf_mono_ns()) < until && !(removed = app_removed(&p->a)) &&
 		       finished < p->ncores) {
-			usleep(20000);
+			uint64_t nap = until - now < 20000000ull ? until - now : 20000000ull;
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)nap };
+
+			nanosleep(&ts, NULL);
 			finished = 0;
 			for (unsigned i = 0; i < p->ncores; i++)
 				finished += atomic_load(&p->w[i].finished);
@@ -505,12 +498,14 @@ int cmd_perf(int argc, char **argv)
 		last = sum;
 	}
 	atomic_store(&p->run, false);
-	t_end = now_ns();
+	perf_clock_stop(&clk);
+	t_end = perf_mono_ns();
+	tp = t_end;
 	for (unsigned i = 0; i < p->ncores; i++)
 		pthread_join(p->w[i].tid, NULL);
+	phase(p, "drain and join", &tp);
 	secs = (double)(t_end - t0) / 1e9;
-	memset(&total, 0, sizeof(total));
-	total.min = UINT64_MAX;
+	perf_hist_init(&total);
 	ret = APP_EXIT_OK;
 	if (removed) {
 		fprintf(stderr, "udrv-nvme perf: %s was removed (hot-unplug) %.1f s into the run: "
@@ -518,7 +513,8 @@ int cmd_perf(int argc, char **argv)
 		ret = APP_EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < p->ncores; i++) {
-		hmerge(&total, &p->w[i].h);
+		perf_hist_merge(&total, &p->w[i].h);
+		n_total += p->w[i].done;
 		if (p->w[i].fail) {
 			fprintf(stderr, "udrv-nvme perf: core %u: I/O failed: %s\n", i,
 				strerror(-p->w[i].fail));
@@ -536,12 +532,12 @@ int cmd_perf(int argc, char **argv)
 
 		printf("{\"workload\": \"%s\", \"io_size\": %llu, \"queue_depth\": %u, \"seconds\": %.3f, "
 		       "\"iops\": %.0f, \"mibps\": %.2f, \"latency_us\": ", wl_names[p->wl],
-		       (unsigned long long)p->io_size, p->depth, secs, (double)total.n / secs,
-		       (double)total.n / secs * (double)p->io_size / (1 << 20));
-		print_lat_json(&total);
+		       (unsigned long long)p->io_size, p->depth, secs, (double)n_total / secs,
+		       (double)n_total / secs * (double)p->io_size / (1 << 20));
+		print_lat_json(&total, n_total, clk.ns_per_tick);
 		printf(", \"cores\": [");
 		for (unsigned i = 0; i < p->ncores; i++) {
-			const struct hist *h = &p->w[i].h;
+			uint64_t n = p->w[i].done;
 			struct udrv_nvme_qpair_stats st = { 0 };
 
 			if (p->w[i].qp)
@@ -549,9 +545,9 @@ int cmd_perf(int argc, char **argv)
 			errors += p->w[i].errors;
 			failed += p->w[i].fail != 0;
 			printf("%s{\"core\": %u, \"cpu\": %d, \"iops\": %.0f, \"mibps\": %.2f, "
-			       "\"latency_us\": ", i ? ", " : "", i, p->w[i].cpu, (double)h->n / secs,
-			       (double)h->n / secs * (double)p->io_size / (1 << 20));
-			print_lat_json(h);
+			       "\"latency_us\": ", i ? ", " : "", i, p->w[i].cpu, (double)n / secs,
+			       (double)n / secs * (double)p->io_size / (1 << 20));
+			print_lat_json(&p->w[i].h, n, clk.ns_per_tick);
 			/* Whole run, warm-up and drain included: MMIO SQ doorbell
 			 * writes per command show what shadow doorbells saved. */
 			printf(", \"commands\": %llu, \"sq_doorbells\": %llu, \"cq_doorbells\": %llu, "
@@ -574,17 +570,24 @@ int cmd_perf(int argc, char **argv)
 				char name[16];
 
 				snprintf(name, sizeof(name), "%u", i);
-				print_row(name, &p->w[i].h, secs, p->io_size);
+				print_row(name, &p->w[i].h, p->w[i].done, secs, p->io_size,
+					  clk.ns_per_tick);
 			}
 		}
-		print_row("total", &total, secs, p->io_size);
+		print_row("total", &total, n_total, secs, p->io_size, clk.ns_per_tick);
 	}
+	fflush(stdout);
+	phase(p, "report", &tp);
 free_workers:
 	for (unsigned i = 0; i < p->ncores; i++) {
 		udrv_nvme_qpair_destroy(p->w[i].qp);
 		udrv_dma_free(p->w[i].mem);
 		free(p->w[i].slots);
 	}
+	phase(p, "qpair destroy", &tp);
+	app_close(&p->a);
+	phase(p, "controller shutdown and device close", &tp);
+	goto out;
 close:
 	app_close(&p->a);
 out:

@@ -4,6 +4,9 @@
  * controller initialization"), identify, namespaces, and failure detection.
  */
 #include <errno.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +18,14 @@
 uint64_t udrvi_nvme_ticks_per_ms = 1000000;
 static pthread_once_t ticks_once = PTHREAD_ONCE_INIT;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#define mono_ns nvme_now_ns
 
 static void ticks_calibrate(void)
 {
 #if defined(__x86_64__)
-	struct timespec nap = { .tv_sec = 0, .tv_nsec = 5000000 };
+	/* 1 ms is plenty: the rate only sets coarse timeouts (check interval
+	 * timeout/4), and every start-up pays this sleep. */
+	struct timespec nap = { .tv_sec = 0, .tv_nsec = 1000000 };
 	uint64_t t0 = mono_ns(), c0 = udrvi_nvme_ticks(), t1, c1;
 
 	nanosleep(&nap, NULL);
@@ -135,11 +134,14 @@ int udrvi_nvme_ctrl_disable(struct udrv_nvme_ctrl *ctrl)
 int udrvi_nvme_ctrl_enable(struct udrv_nvme_ctrl *ctrl)
 {
 	struct udrv_nvme_qpair *aq = ctrl->admin;
+	uint64_t t0 = nvme_now_ns();
 	int rc;
 
 	rc = udrvi_nvme_ctrl_disable(ctrl);
 	if (rc < 0)
 		return rc;
+	NVME_TIMING(ctrl, "nvme disable (CSTS.RDY = 0)", t0);
+	t0 = nvme_now_ns();
 	udrvi_nvme_qpair_reset_rings(aq);
 	nvme_wr32(ctrl, NVME_REG_AQA, (uint32_t)(NVME_SET(AQA_ASQS, aq->qsize - 1u) |
 						  NVME_SET(AQA_ACQS, aq->qsize - 1u)));
@@ -150,7 +152,9 @@ int udrvi_nvme_ctrl_enable(struct udrv_nvme_ctrl *ctrl)
 			      NVME_SET(CC_IOSQES, 6) | NVME_SET(CC_IOCQES, 4));
 	nvme_wr32(ctrl, NVME_REG_CC, ctrl->cc);
 	nvme_wr32(ctrl, NVME_REG_CC, ctrl->cc | (uint32_t)NVME_SET(CC_EN, 1));
-	return wait_rdy(ctrl, 1);
+	rc = wait_rdy(ctrl, 1);
+	NVME_TIMING(ctrl, "nvme enable (CSTS.RDY = 1)", t0);
+	return rc;
 }
 
 static void copy_str(char *dst, const uint8_t *src, size_t n)
@@ -310,9 +314,48 @@ static uint64_t read_cmb_size(struct udrv_nvme_ctrl *ctrl)
 	return (uint64_t)NVME_GET(CMBSZ_SZ, cmbsz) << (12 + 4 * NVME_GET(CMBSZ_SZU, cmbsz));
 }
 
-static void setup_shadow_db(struct udrv_nvme_ctrl *ctrl)
+/* true when the CPU is QEMU's TCG (CPUID hypervisor leaf 0x40000000 says
+ * "TCGTCGTCGTCG"): the whole machine is emulated, so a doorbell write is a
+ * call into the device model, not a VM exit. */
+static bool cpu_is_tcg(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 31))) /* no hypervisor */
+		return false;
+	__cpuid(0x40000000, a, b, c, d);
+	return b == 0x54474354u && c == 0x43544743u && d == 0x47435447u; /* "TCGT" "CGTC" "GTCG" */
+#else
+	return false;
+#endif
+}
+
+/* Shadow doorbells (Doorbell Buffer Config, base spec 2.0, 5.7) exist to
+ * save the VM exit of an MMIO doorbell write under a hypervisor such as KVM.
+ * Under QEMU TCG there is no exit to save, and the controller then DMA-reads
+ * the shadow tail after every command and the shadow head before every
+ * completion: measured in the rig, MMIO-only doorbells were faster (docs/
+ * nvme.md, "Doorbells"). So they are used when offered, except under TCG,
+ * unless a flag forces the choice. */
+static bool shadow_db_wanted(const struct udrv_nvme_ctrl *ctrl)
 {
 	if (!ctrl->info.shadow_db || (ctrl->opts.flags & UDRV_NVME_CTRL_NO_SHADOW_DB))
+		return false;
+	if (ctrl->opts.flags & UDRV_NVME_CTRL_SHADOW_DB)
+		return true;
+	if (cpu_is_tcg()) {
+		NVME_LOG_INFO(ctrl, "shadow doorbells offered but not used: the CPU is emulated "
+			      "(QEMU TCG), where MMIO doorbells are cheaper");
+		return false;
+	}
+	return true;
+}
+
+static void setup_shadow_db(struct udrv_nvme_ctrl *ctrl)
+{
+	if (!shadow_db_wanted(ctrl))
 		return;
 	if (udrv_dma_alloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, &ctrl->dbbuf, &ctrl->dbbuf_iova) < 0 ||
 	    udrv_dma_alloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, &ctrl->eibuf, &ctrl->eibuf_iova) < 0 ||
@@ -371,6 +414,7 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 	void *bar;
 	size_t bar_len;
 	uint32_t aqs, max_q;
+	uint64_t t0;
 	int rc;
 
 	if (!dev || !out)
@@ -378,6 +422,7 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 	rc = check_pci_class(dev);
 	if (rc)
 		return rc;
+	t0 = nvme_now_ns();
 	udrvi_nvme_ticks_init();
 	ctrl = calloc(1, sizeof(*ctrl));
 	if (!ctrl)
@@ -487,16 +532,21 @@ int udrv_nvme_ctrl_open(struct udrv_dev *dev, const struct udrv_nvme_ctrl_opts *
 	if (rc < 0)
 		goto free_ctrl;
 
+	NVME_TIMING(ctrl, "nvme registers, admin queue memory", t0);
 	pthread_mutex_lock(&ctrl->lock);
 	rc = udrvi_nvme_ctrl_enable(ctrl);
+	t0 = nvme_now_ns();
 	if (rc == 0)
 		rc = identify_ctrl(ctrl);
 	if (rc == 0)
 		rc = udrvi_nvme_set_num_queues(ctrl);
 	if (rc == 0)
 		setup_shadow_db(ctrl);
+	NVME_TIMING(ctrl, "nvme identify, queue count, shadow doorbells", t0);
+	t0 = nvme_now_ns();
 	if (rc == 0)
 		rc = scan_namespaces(ctrl);
+	NVME_TIMING(ctrl, "nvme namespaces", t0);
 	pthread_mutex_unlock(&ctrl->lock);
 	if (rc < 0)
 		goto disable;
@@ -522,12 +572,13 @@ free_ctrl:
 
 void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl)
 {
-	uint64_t deadline;
+	uint64_t deadline, t0;
 
 	if (!ctrl)
 		return;
 	while (ctrl->qpairs)
 		udrv_nvme_qpair_destroy(ctrl->qpairs);
+	t0 = nvme_now_ns();
 	if (!atomic_load(&ctrl->failed) && udrvi_nvme_csts(ctrl) != UINT32_MAX) {
 		/* Normal shutdown (3.6.1): CC.SHN = 01b, wait for CSTS.SHST = 10b. */
 		nvme_wr32(ctrl, NVME_REG_CC, nvme_rd32(ctrl, NVME_REG_CC) |
@@ -543,7 +594,10 @@ void udrv_nvme_ctrl_close(struct udrv_nvme_ctrl *ctrl)
 			if (!udrvi_model_waiting(ctrl->dev))
 				nanosleep(&nap, NULL);
 		}
+		NVME_TIMING(ctrl, "nvme shutdown (CSTS.SHST complete)", t0);
+		t0 = nvme_now_ns();
 		udrvi_nvme_ctrl_disable(ctrl);
+		NVME_TIMING(ctrl, "nvme disable after shutdown", t0);
 	}
 	udrvi_nvme_qpair_abort_all(ctrl->admin, UDRV_NVME_STATUS_ABORTED);
 	free_ctrl(ctrl);

@@ -75,6 +75,28 @@ nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
 		cb(arg, &cpl);
 }
 
+/* A whole request (state INFLIGHT): one command, parent = self, pending = 1,
+ * status 0 -- already as a free request needs them. */
+static inline __attribute__((always_inline)) void
+nvme_complete_whole(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t dw0,
+		    uint16_t qid)
+{
+	struct udrv_nvme_cpl cpl;
+	udrv_nvme_cb cb = req->cb;
+	void *arg = req->arg;
+
+	qp->outstanding--;
+	cpl.status = status;
+	cpl.cdw0 = dw0;
+	cpl.sqid = qid;
+	req->state = NVME_REQ_FREE;
+	req->next_free = qp->free_list;
+	qp->free_list = req;
+	qp->st.completed++;
+	if (cb)
+		cb(arg, &cpl);
+}
+
 void udrvi_nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
 			 uint32_t dw0)
 {
@@ -142,14 +164,16 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 {
 	uint16_t head = qp->cq_head;
 	uint16_t phase = qp->cq_phase;
-	unsigned n = 0, budget = max ? max : UINT_MAX;
+	const uint16_t qmask = qp->qmask;
+	const uint32_t sq_key = (uint32_t)qp->qid << 16;
+	unsigned budget = max ? max : UINT_MAX, left = budget;
 
 	qp->reaping = true;
 	for (;;) {
 		const volatile struct nvme_cqe *cqe = &qp->cq[head];
 		uint64_t w1;
-		uint16_t cid, sqhd, sqid;
-		uint32_t dw0, idx;
+		uint16_t cid, sqhd;
+		uint32_t dw0, key;
 		struct nvme_req *req;
 
 		if ((cqe->status & 1u) != phase)
@@ -159,24 +183,28 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 		w1 = *(const volatile uint64_t *)&cqe->sqhd; /* sqhd, sqid, cid, status */
 		dw0 = cqe->dw0;
 		sqhd = (uint16_t)w1;
-		sqid = (uint16_t)(w1 >> 16);
 		cid = (uint16_t)(w1 >> 32);
-		head = (head + 1u) & qp->qmask;
+		/* sqhd | sqid << 16, minus our sqid: equals sqhd when the SQ id is
+		 * ours, else 65536 or more; so one compare with the queue size
+		 * checks both. */
+		key = (uint32_t)w1 - sq_key;
+		head = (head + 1u) & qmask;
 		if (unlikely(head == 0))
 			phase ^= 1u;
 		/* Masked into reqs[] (qsize entries); an index beyond the requests
 		 * lands on one whose cid cannot match, and is reported. */
-		idx = cid & qp->qmask;
-		req = &qp->reqs[idx];
-		if (unlikely(req->state == NVME_REQ_FREE || req->cid != cid || sqhd >= qp->qsize ||
-			     sqid != qp->qid)) {
-			nvme_bad_req(qp, req, cid, sqid, sqhd);
+		req = &qp->reqs[cid & qmask];
+		if (likely(req->state == NVME_REQ_INFLIGHT && req->cid == cid && key < qp->qsize)) {
+			qp->sq_head = sqhd;
+			nvme_complete_whole(qp, req, (uint16_t)(w1 >> 49), dw0, qp->qid);
+		} else if (req->state != NVME_REQ_FREE && req->cid == cid && key < qp->qsize) {
+			qp->sq_head = sqhd; /* a command of a split, or one an Abort was sent for */
+			nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
+		} else {
+			nvme_bad_req(qp, req, cid, (uint16_t)(w1 >> 16), sqhd);
 			continue;
 		}
-		qp->sq_head = sqhd;
-		nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
-		n++;
-		if (unlikely(--budget == 0))
+		if (unlikely(--left == 0))
 			break;
 	}
 	qp->reaping = false;
@@ -189,10 +217,10 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 	if (head != qp->cq_db_last) {
 		uint16_t lag = (uint16_t)((head - qp->cq_db_last) & qp->qmask);
 
-		if (lag >= (qp->qsize >> 2) || (n == 0 && ++qp->cq_idle >= 16))
+		if (lag >= (qp->qsize >> 2) || (left == budget && ++qp->cq_idle >= 16))
 			nvme_ring_cq(qp);
 	}
-	return (int)n;
+	return (int)(budget - left);
 }
 
 uint64_t udrvi_nvme_iova_miss(struct udrv_nvme_qpair *qp, const void *va)
@@ -234,7 +262,15 @@ int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 	}
 	if (qp->sq_tail != qp->sq_db_last)
 		nvme_ring_sq(qp);
-	rc = udrvi_nvme_process_cq(qp, max);
+	/* Nothing new at the head -- most polls of a busy-polling thread: only
+	 * the deferred CQ head doorbell (see process_cq) and the timeout clock. */
+	if ((qp->cq[qp->cq_head].status & 1u) != qp->cq_phase) {
+		rc = 0;
+		if (unlikely(qp->cq_head != qp->cq_db_last) && ++qp->cq_idle >= 16)
+			nvme_ring_cq(qp);
+	} else {
+		rc = udrvi_nvme_process_cq(qp, max);
+	}
 	if (unlikely(udrvi_nvme_ticks() >= qp->next_check))
 		udrvi_nvme_check_timeouts(qp);
 out:

@@ -62,10 +62,27 @@ static inline uint64_t udrvi_nvme_ticks(void)
 #endif
 }
 
+static inline uint64_t nvme_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Bring-up and shutdown phases for UDRV_LOG=debug ("timing: PHASE N ms"). */
+#define NVME_TIMING(ctrl, what, t0)                                                          \
+	do {                                                                                 \
+		if (udrv_log_get_level() >= UDRV_LOG_DEBUG)                                  \
+			udrv_log(UDRV_LOG_DEBUG, (ctrl)->name, "timing: %s %.3f ms", what,   \
+				 (double)(nvme_now_ns() - (t0)) / 1e6);                      \
+	} while (0)
+
 enum nvme_req_state {
 	NVME_REQ_FREE = 0,
-	NVME_REQ_INFLIGHT = 1,
+	NVME_REQ_INFLIGHT = 1,    /* in flight, a whole request: parent = self, pending = 1 */
 	NVME_REQ_ABORT_SENT = 2,  /* in flight, and an Abort was sent for it */
+	NVME_REQ_INFLIGHT_PART = 3, /* in flight, one command of a split request */
 };
 
 struct nvme_req {
@@ -296,7 +313,9 @@ static inline void nvme_commit(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 
 	qp->sq[tail] = *sqe;
 	qp->sq[tail].cid = req->cid;
-	req->state = NVME_REQ_INFLIGHT;
+	/* INFLIGHT lets completion skip the split bookkeeping (io.c). */
+	req->state = req->parent == req && req->pending == 1 ? NVME_REQ_INFLIGHT
+							     : NVME_REQ_INFLIGHT_PART;
 	(void)now;
 	req->stamp = qp->tick;
 	qp->outstanding++;

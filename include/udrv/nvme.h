@@ -87,6 +87,12 @@ const char *udrv_nvme_status_str(uint16_t status, char *buf, size_t len);
 enum udrv_nvme_ctrl_flags {
 	UDRV_NVME_CTRL_NO_SGL = 1u << 0,       /* use PRPs even if SGLs are offered */
 	UDRV_NVME_CTRL_NO_SHADOW_DB = 1u << 1, /* do not use Doorbell Buffer Config */
+	/* Use Doorbell Buffer Config whenever the controller offers it. Without
+	 * either flag the driver decides at bring-up: shadow doorbells when
+	 * offered, except on a fully emulated CPU (QEMU TCG), where an MMIO
+	 * write costs no VM exit and the shadow reads cost more than they save
+	 * (docs/nvme.md, "Doorbells"). */
+	UDRV_NVME_CTRL_SHADOW_DB = 1u << 2,
 };
 
 struct udrv_nvme_ctrl_opts {

@@ -10,7 +10,10 @@
  *                                                 maps them too, at the cost of
  *                                                 IOTLB misses: use hugepages there)
  *   UDRV_HUGEPAGE  2M|1G                         (default: 2M, or 1G if only 1G is reserved)
- *   UDRV_CHUNK_MB  size of a DMA chunk in MiB    (default 64, rounded to the page size)
+ *   UDRV_CHUNK_MB  size of a DMA chunk in MiB    (default: the first chunk is one
+ *                                                 hugepage, each next one twice the
+ *                                                 last, up to 64 MiB; rounded to the
+ *                                                 page size)
  *   UDRV_REMOVE_GRACE_MS  how long a device the kernel asks for back (hot-unplug)
  *                  stays with the application before the runtime releases it
  *                  (1..60000, default 500; see <udrv/dev.h>, "Hot-remove")
@@ -39,7 +42,7 @@ struct udrv_opts {
 	size_t size;            /* sizeof(struct udrv_opts): lets the struct grow */
 	enum udrv_mem_mode mem;
 	size_t page_size;       /* 0: default; else 2 MiB or 1 GiB */
-	size_t chunk_size;      /* 0: default (64 MiB) */
+	size_t chunk_size;      /* 0: default (one page, doubling up to 64 MiB) */
 	size_t va_window;       /* 0: default (64 GiB) virtual window for DMA memory */
 	uint32_t remove_grace_ms; /* 0: default (UDRV_REMOVE_GRACE_MS, else 500); at most
 				   * 60000. The kernel waits for the device meanwhile. */

@@ -3,7 +3,9 @@
  * nvme_qpair_churn__reused_qids_both_doorbell_modes: on a real controller
  * (QEMU's in the rig), create a qpair, do 3 I/Os, destroy it, hundreds of
  * times, first with shadow doorbells (the controller leaves EventIdx at the
- * tail it reached, so a stale one stalls a re-created queue), then with MMIO
+ * tail it reached, so a stale one stalls a re-created queue; forced with
+ * UDRV_NVME_CTRL_SHADOW_DB, which the driver does not use by default under
+ * TCG), then with MMIO
  * doorbells (UDRV_NVME_CTRL_NO_SHADOW_DB); in each mode from one thread on a
  * single queue id, then from four threads sharing four. Writes LBAs 0..255
  * of namespace 1.
@@ -68,8 +70,8 @@ int main(int argc, char **argv)
 		RT_FAIL("ROUNDS must be at least 2");
 	rt_bdfs("UDRV_TEST_NVME", bdfs, 1);
 	RT_OK(udrv_dev_open(bdfs[0], &dev));
-	churn(dev, 0, "shadow doorbells", 1, rounds);
-	churn(dev, 0, "shadow doorbells", CHURN_THREADS, rounds / 2);
+	churn(dev, UDRV_NVME_CTRL_SHADOW_DB, "shadow doorbells", 1, rounds);
+	churn(dev, UDRV_NVME_CTRL_SHADOW_DB, "shadow doorbells", CHURN_THREADS, rounds / 2);
 	churn(dev, UDRV_NVME_CTRL_NO_SHADOW_DB, "MMIO doorbells", 1, rounds);
 	churn(dev, UDRV_NVME_CTRL_NO_SHADOW_DB, "MMIO doorbells", CHURN_THREADS, rounds / 2);
 	udrv_dev_close(dev);

@@ -224,6 +224,34 @@ static void init__twice__ealready_and_bad_opts_einval(void **state)
 	assert_int_equal(udrv_init(&bad), -EINVAL);
 }
 
+/* No chunk size given: the first chunk is one page (2 MiB here), each next
+ * one twice the last, capped at 64 MiB; a request larger than that still
+ * gets a chunk of its own size. UDRV_CHUNK_MB would fix the size. */
+static void chunks__default_size__start_at_one_page_and_double(void **state)
+{
+	struct udrv_opts o = { .size = sizeof(o), .mem = UDRV_MEM_ANON };
+	static const size_t want[] = { 2, 4, 8, 16, 32, 64, 64 };
+	struct udrv_mem_stats st;
+	void *p[7];
+	size_t mapped = 0;
+
+	(void)state;
+	unsetenv("UDRV_CHUNK_MB");
+	assert_int_equal(udrv_init(&o), 0);
+	for (unsigned i = 0; i < 7; i++) {
+		/* Just over what is left: each allocation needs a new chunk. */
+		assert_int_equal(udrv_dma_alloc((want[i] << 20) - 4096, 4096, &p[i], NULL), 0);
+		mapped += want[i] << 20;
+		udrv_mem_stats(&st);
+		assert_int_equal(st.chunks, i + 1);
+		assert_int_equal(st.mapped_bytes, mapped);
+	}
+	assert_int_equal(udrv_dma_alloc(100u << 20, 0, &p[0], NULL), 0);
+	udrv_mem_stats(&st);
+	assert_int_equal(st.mapped_bytes, mapped + (100u << 20));
+	udrv_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(init__twice__ealready_and_bad_opts_einval, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc__chunk_beyond_memory__names_udrv_chunk_mb, setup,
 						teardown),
+		cmocka_unit_test(chunks__default_size__start_at_one_page_and_double),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
