@@ -90,14 +90,16 @@ tpmd_stop() {
 	wait "$TPMD_PID" 2>/dev/null
 	grep -E 'TX-packets|RX-packets|Error|error' "$TPMD_OUT" | tail -4 >>"$LOG"
 }
-udrv_bg() { # MODE ARGS...: a udrv-net run on vCPU 0 long enough for a window
+udrv_bg() { # MODE ARGS...: a udrv-net run on vCPU 0 until udrv_wait stops it
 	local i
-	taskset -c 0 "$B" "$@" -t "$((SECS + 4))" --json >/tmp/udrv.json 2>/tmp/udrv.err &
+	taskset -c 0 "$B" "$@" --json >/tmp/udrv.json 2>/tmp/udrv.err &
 	UDRV_PID=$!
 	# Running once its first live line (a second into its loop) is out.
 	for ((i = 0; i < 100; i++)); do [[ -s /tmp/udrv.err ]] && break; sleep 0.1; done
 }
-udrv_wait() { wait "$UDRV_PID"; cat /tmp/udrv.err /tmp/udrv.json >>"$LOG"; }
+# Stopped only after the window: a vhost-ctl round trip can take seconds on a
+# loaded host, so a fixed duration could end before the window does.
+udrv_wait() { kill -INT "$UDRV_PID"; wait "$UDRV_PID"; cat /tmp/udrv.err /tmp/udrv.json >>"$LOG"; }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
