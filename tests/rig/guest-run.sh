@@ -91,6 +91,7 @@ done
 
 export UDRV_RIG=1 UDRV_RIG_RUN=$run UDRV_RIG_BUILD=$RIG_BUILD
 export UDRV_RIG_NVME=${list[nvme]:-} UDRV_RIG_VIRTIO=${list[virtio]:-} UDRV_RIG_E1000E=${list[e1000e]:-}
+export UDRV_RIG_VHOST=${list[vhost]:-}
 export UDRV_RIG_PEER_BDFS=${list[peer]:-} UDRV_RIG_NONVIABLE=${list[nonviable]:-}
 export UDRV_RIG_PEER_IFACES="${peer_ifaces[*]}" UDRV_RIG_PEER_MACS="${peer_macs[*]}"
 export UDRV_RIG_PEER_ADDRS="${peer_addrs[*]}"
