@@ -5,7 +5,7 @@ set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config gcc clang libhugetlbfs-dev libhugetlbfs-bin
             liburing-dev libcmocka-dev linux-libc-dev valgrind strace g++ fio dpkg-dev)
 rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod dpdk-dev
-          iproute2 tcpdump iputils-ping pciutils python3)
+          iproute2 tcpdump iputils-ping pciutils python3 e2fsprogs util-linux)
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--rig" ]] && want+=("${rig_pkgs[@]}")
 missing=()
