@@ -45,13 +45,20 @@ static void *queue_main(void *arg)
 }
 
 static int open_nvme(const char *bdf, struct udrv_dev **dev, struct udrv_nvme_ctrl **ctrl,
-		     unsigned io_queues)
+		     unsigned io_queues, bool recover)
 {
 	struct udrv_nvme_ctrl_opts co = { .size = sizeof(co), .io_queues = io_queues };
 	uint8_t cls[3];
 	int rc;
 
 	rc = udrv_dev_open(bdf, dev);
+	/* recover: the dead server may still be exiting and hold the device. */
+	for (unsigned i = 0; recover && rc == -EBUSY && i < 300; i++) {
+		struct timespec ts = { .tv_nsec = 100 * 1000000 };
+
+		nanosleep(&ts, NULL);
+		rc = udrv_dev_open(bdf, dev);
+	}
 	if (rc < 0) {
 		fprintf(stderr, APP ": cannot open %s: %s (see the message above)\n", bdf,
 			strerror(-rc));
@@ -178,7 +185,7 @@ int srv_run(struct srv *s)
 	block_signals(&set);
 	main_tid = pthread_self();
 
-	if (open_nvme(s->bdf, &dev, &ctrl, 0) < 0)
+	if (open_nvme(s->bdf, &dev, &ctrl, 0, s->recover) < 0)
 		return 1;
 	/* Hot-unplug: fail the I/O, remove the devices, let the controller go
 	 * (the runtime releases it after its grace period in any case). */

@@ -24,7 +24,7 @@
 #define DEFAULT_DEPTH 64
 /* Recovery needs the kernel to quiesce the device after the old process
  * exits (its io_uring is torn down asynchronously). */
-#define RECOVER_WAIT_MS 10000
+#define RECOVER_WAIT_MS 30000
 
 static void sleep_ms(unsigned ms)
 {

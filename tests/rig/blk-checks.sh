@@ -148,6 +148,10 @@ if [[ ${1:-} == --guest ]]; then
 	logr=$run/recover.log
 	"$B" recover >"$logr" 2>&1 &
 	pr=$!
+	# fio waits while no server runs: bound it, so a failed recovery fails
+	# the check instead of hanging the run.
+	for _ in $(seq 3000); do kill -0 $pf 2>/dev/null || break; sleep 0.1; done
+	kill -0 $pf 2>/dev/null && { kill -9 $pf; echo "fio still waiting after 300 s" >>"$run/fio-crash.log"; }
 	wait $pf
 	frc=$?
 	check "kill -9 mid-fio, udrv-blk recover: fio completes with no verify error" \
@@ -175,7 +179,7 @@ mkdir -p "$work"
 rm -f "$work/a.img"
 truncate -s 128M "$work/a.img"
 rc=0
-"$here/udrv-rig" run --build "$BUILD" --keep \
+"$here/udrv-rig" run --build "$BUILD" --keep --timeout 1800 \
 	--nvme "size=128M,lba=512,ns=2,serial=RIGBLK0,image=$work/a.img" \
 	--nvme size=64M,lba=4096,serial=RIGBLK1 --virtio 1 \
 	-- "$here/blk-checks.sh" --guest "$BUILD" 2>"$work/stderr" | tee "$work/tap" || rc=${PIPESTATUS[0]}
@@ -189,5 +193,6 @@ else
 	echo "not ok 21 - the backing image does not hold the pattern at 96 MiB"
 	rc=1
 fi
-[[ -n $run ]] && rm -rf "$run"
+if [[ -n $run && $rc == 0 ]] && ! grep -q '^not ok' "$work/tap"; then rm -rf "$run"
+elif [[ -n $run ]]; then echo "blk-checks: logs kept in $run" >&2; fi
 exit $rc
