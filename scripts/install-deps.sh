@@ -6,7 +6,7 @@ build_pkgs=(meson ninja-build pkg-config gcc clang libhugetlbfs-dev libhugetlbfs
             liburing-dev libcmocka-dev linux-libc-dev valgrind strace g++ fio dpkg-dev groff-base
             libclang-rt-14-dev) # libFuzzer and the sanitizers for clang 14 (docs/fuzz.md)
 rig_pkgs=(qemu-system-x86 qemu-utils busybox-static xz-utils cpio kmod dpdk-dev
-          iproute2 tcpdump iputils-ping pciutils python3)
+          iproute2 tcpdump iputils-ping pciutils python3 e2fsprogs util-linux)
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--rig" ]] && want+=("${rig_pkgs[@]}")
 missing=()

@@ -37,6 +37,7 @@
 #include <udrv/mmio.h>
 #include <udrv/model.h>
 #include <udrv/nvme.h>
+#include <udrv/blk.h>
 #include <udrv/net.h>
 #include <udrv/net_hdr.h>
 

@@ -20,9 +20,11 @@ verbose=0
 cache=${1:?usage: fetch-guest.sh [-v] CACHE_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 meta=${UDRV_RIG_KERNEL_PKG:-linux-image-6.12-amd64}
-# The guest needs VFIO, 9p for the host share, and the drivers of the peer ports.
+# The guest needs VFIO, 9p for the host share, the drivers of the peer ports,
+# and ublk_drv, ext4 and crc32c_generic (ext4 metadata checksums: mount
+# fails with ENOENT without it) for udrv-blk's tests (issue 10).
 # 9p first: init mounts the run share before vfio-pci and the device drivers load.
-want_mods=(9pnet_virtio 9p vfio_iommu_type1 vfio-pci nvme e1000e virtio_net)
+want_mods=(9pnet_virtio 9p vfio_iommu_type1 vfio-pci nvme e1000e virtio_net ublk_drv ext4 crc32c_generic)
 
 log() { ((verbose)) && echo "fetch-guest: $*" >&2 || true; }
 die() { echo "fetch-guest: $*" >&2; exit 1; }

@@ -5,6 +5,7 @@
 // name every header in include/udrv: the test reads the directory (argv[1])
 // and fails on a header it does not include.
 #include <udrv/udrv.h>
+#include <udrv/blk.h>
 #include <udrv/dev.h>
 #include <udrv/e1000e_model.h>
 #include <udrv/log.h>
@@ -27,7 +28,7 @@
 #include <string>
 
 static const char *const included[] = {
-	"udrv.h", "dev.h", "e1000e_model.h", "log.h", "mem.h", "mmio.h", "model.h",
+	"udrv.h", "blk.h", "dev.h", "e1000e_model.h", "log.h", "mem.h", "mmio.h", "model.h",
 	"net.h", "net_hdr.h", "net_model.h", "nvme.h", "nvme_model.h", "pool.h", "runtime.h",
 };
 
