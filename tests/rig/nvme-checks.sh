@@ -93,7 +93,7 @@ if [ "${1:-}" = --guest ]; then
 	# 5. perf -c 2
 	jp=$("$B" perf -d "$b" -w randread -o 4k -q 16 -t 2 -c 2 --json 2>/dev/null || true)
 	if [ "$(echo "$jp" | grep -o '"core": [0-9]' | wc -l)" -eq 2 ] &&
-	   echo "$jp" | grep -q '"errors": 0}'
+	   echo "$jp" | grep -q '"errors": 0, "failed_cores": 0}'
 	then ok "perf -c 2"; else nok "perf -c 2: $jp"; fi
 	exit $fails
 fi
