@@ -19,7 +19,8 @@ set -eu
 PAT=0x5aa5c33c OFF_MB=8 LEN_MB=2 TRIM_MB=16
 
 if [ "${1:-}" = --guest ]; then
-	E=$2/frontends/fio/fio-udrv.so
+	BUILD=$2
+	E=$BUILD/frontends/fio/fio-udrv.so
 	n=0 fails=0
 	ok() { n=$((n + 1)); echo "ok $n - $1"; }
 	nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
@@ -47,7 +48,7 @@ if [ "${1:-}" = --guest ]; then
 		grep -q "bound to the kernel driver nvme, not vfio-pci" /tmp/fio.out
 	then ok "a controller on the kernel driver: the error names vfio-pci"
 	else nok "kernel-bound controller: $(cat /tmp/fio.out)"; fi
-	if out=$("$2/examples/nvme_block_daemon" "$a" 2>&1) &&
+	if out=$("$BUILD/examples/nvme_block_daemon" "$a" 2>&1) &&
 		[ "$(echo "$out" | grep -c ' 0 errors, 0 mismatches')" -eq 2 ]
 	then ok "examples/nvme_block_daemon on a VFIO controller"
 	else nok "nvme_block_daemon: $out"; fi
