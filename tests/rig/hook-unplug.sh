@@ -32,7 +32,7 @@ for spec in "$@"; do
 	secs=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1].splitlines()[-1])["udrv_seconds"])' "$ev")
 	echo "$id $secs" >>"$UDRV_RIG_RUN/deleted-times"
 	echo "$secs" >"$UDRV_RIG_RUN/deleted-$id.tmp" && mv "$UDRV_RIG_RUN/deleted-$id.tmp" "$UDRV_RIG_RUN/deleted-$id"
-	echo "host hook: $id unplugged: DEVICE_DELETED ${secs} s after device_del"
+	echo "# host hook: $id unplugged: DEVICE_DELETED ${secs} s after device_del"
 	if [[ -n $max ]] && python3 -c 'import sys; sys.exit(float(sys.argv[1]) <= float(sys.argv[2]))' "$secs" "$max"; then
 		echo "host hook: $id: DEVICE_DELETED took ${secs} s, more than $max s" >&2
 		slow=1
