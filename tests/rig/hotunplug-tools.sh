@@ -113,7 +113,7 @@ removed_ok verify "$p1" "$N1" /tmp/verify1.err
 check "perf on $N2 (another process) still runs after both removals" alive "$p2"
 wait_exit "$p2" 120
 check "perf on $N2 (another process) exits 0 with 0 errors (exit $rc)" \
-	eval '[[ $rc == 0 ]] && has "\"errors\": 0}" /tmp/perf2.json'
+	eval '[[ $rc == 0 ]] && has "\"errors\": 0, \"failed_cores\": 0}" /tmp/perf2.json'
 
 # ---- NIC: pktgen feeds hub 0, where rx, echo and fwd's first port listen;
 # fwd's second port is on hub 1. A kernel peer pings echo. The tools run
