@@ -30,6 +30,7 @@ static const char *const cmd_names[] = {
 	[UBLK_CMD_START_USER_RECOVERY] = "START_USER_RECOVERY",
 	[UBLK_CMD_END_USER_RECOVERY] = "END_USER_RECOVERY",
 	[UDRVI_UBLK_GET_FEATURES_NR] = "GET_FEATURES",
+	[UDRVI_UBLK_DEL_DEV_ASYNC_NR] = "DEL_DEV_ASYNC",
 };
 
 const char *udrvi_blk_cmd_name(unsigned nr)
@@ -268,8 +269,13 @@ int udrv_blk_remove(uint32_t dev_id)
 		goto out;
 	}
 	rc = udrvi_blk_ctl_cmd(&c, UBLK_CMD_STOP_DEV, dev_id, NULL, 0, 0);
-	if (rc == 0)
-		rc = udrvi_blk_ctl_cmd(&c, UBLK_CMD_DEL_DEV, dev_id, NULL, 0, 0);
+	if (rc == 0) {
+		/* Not waiting for a filesystem still mounted on it (dev.c). */
+		rc = c.encode ? udrvi_blk_ctl_cmd(&c, UDRVI_UBLK_DEL_DEV_ASYNC_NR, dev_id, NULL, 0, 0)
+			      : -EOPNOTSUPP;
+		if (rc == -EOPNOTSUPP || rc == -EINVAL)
+			rc = udrvi_blk_ctl_cmd(&c, UBLK_CMD_DEL_DEV, dev_id, NULL, 0, 0);
+	}
 	if (rc < 0)
 		udrv_log(UDRV_LOG_ERROR, NULL, "ublk%u: removing failed: %s", dev_id, strerror(-rc));
 out:

@@ -332,9 +332,17 @@ void udrv_blk_destroy(struct udrv_blk_dev *bd)
 		return;
 	if (bd->cfd >= 0)
 		close(bd->cfd);
-	/* DEL_DEV waits until /dev/ublkcN is released by every file and
-	 * io_uring that held it: the queue rings are gone by now. */
-	rc = udrvi_blk_ctl_cmd(&bd->ctl, UBLK_CMD_DEL_DEV, bd->info.dev_id, NULL, 0, 0);
+	/* DEL_DEV waits until the device's last reference goes, and a
+	 * filesystem still mounted on the removed /dev/ublkbN (after a
+	 * hot-unplug, say) holds one until it is unmounted: the process would
+	 * hang there. DEL_DEV_ASYNC (6.9+) lets the kernel finish on its own;
+	 * older kernels take the waiting DEL_DEV. */
+	rc = -EOPNOTSUPP;
+	if (bd->ctl.encode)
+		rc = udrvi_blk_ctl_cmd(&bd->ctl, UDRVI_UBLK_DEL_DEV_ASYNC_NR, bd->info.dev_id, NULL,
+				       0, 0);
+	if (rc == -EOPNOTSUPP || rc == -EINVAL)
+		rc = udrvi_blk_ctl_cmd(&bd->ctl, UBLK_CMD_DEL_DEV, bd->info.dev_id, NULL, 0, 0);
 	if (rc < 0 && rc != -ENODEV)
 		BLK_ERR(bd, "DEL_DEV failed: %s", strerror(-rc));
 	udrvi_blk_ctl_close(&bd->ctl);

@@ -22,6 +22,8 @@
 /* Control commands, ioctl-encoded ('u', nr, struct ublksrv_ctrl_cmd). */
 #define UDRVI_UBLK_CTRL_OP(dir, nr) _IOC(dir, 'u', nr, sizeof(struct ublksrv_ctrl_cmd))
 #define UDRVI_UBLK_GET_FEATURES_NR 0x13
+/* DEL_DEV without waiting for the last opener of /dev/ublkbN (Linux 6.9+). */
+#define UDRVI_UBLK_DEL_DEV_ASYNC_NR 0x14
 #define UDRVI_UBLK_FEATURES_LEN 8
 
 /* I/O commands, ioctl-encoded ('u', nr, struct ublksrv_io_cmd). */

@@ -45,6 +45,10 @@ t1=$(date +%s.%N)
 check "/dev/ublkb0 is removed ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s after device_del)" \
 	'[[ ! -b /dev/ublkb0 ]]'
 for _ in $(seq 100); do kill -0 $pd 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pd 2>/dev/null; then
+	echo "udrv-blk still running 10 s after the removal" >>"$log"
+	kill -9 $pd
+fi
 wait $pd
 rc=$?
 check "the daemon exits 1 saying the controller is being removed" \
