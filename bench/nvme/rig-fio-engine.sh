@@ -28,13 +28,13 @@ if [ "${1:-}" = --guest ]; then
 	U=$B/apps/udrv-nvme/udrv-nvme E=$B/frontends/fio/fio-udrv.so
 	# perf: "IOPS P99_US"
 	perf() { # BS QD SECS
-		"$U" perf -d "$bdf" -w randread -o "$1" -q "$2" -t "$3" -c 0, --json 2>/dev/null |
+		timeout $(($3 + 60)) "$U" perf -d "$bdf" -w randread -o "$1" -q "$2" -t "$3" -c 0, --json 2>/dev/null |
 			python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.0f %.1f" % (j["iops"], j["latency_us"]["p99"]))'
 	}
 	fiojob() { # BS QD SECS fio options...
 		bs=$1 qd=$2 s=$3
 		shift 3
-		fio --name=rr --rw=randread --bs="$bs" --iodepth="$qd" --numjobs=1 --cpus_allowed=0 \
+		timeout $((s + 60)) fio --name=rr --rw=randread --bs="$bs" --iodepth="$qd" --numjobs=1 --cpus_allowed=0 \
 			--norandommap --randrepeat=0 --ramp_time=1 --runtime="$s" --time_based \
 			--output-format=json "$@" 2>/dev/null |
 			python3 -c 'import json,sys
@@ -57,6 +57,7 @@ print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0
 				engine "$bs" "$qd" "$SECS" >>/tmp/e
 				perf "$bs" "$qd" "$SECS" >>/tmp/p
 				uring "$bs" "$qd" "$SECS" >>/tmp/k
+				echo "run $r bs=$bs qd=$qd: engine $(tail -1 /tmp/e) perf $(tail -1 /tmp/p) io_uring $(tail -1 /tmp/k)" >&2
 			done
 			echo "raw bs=$bs qd=$qd: engine $(tr '\n' ' ' </tmp/e)| perf $(tr '\n' ' ' </tmp/p)| io_uring $(tr '\n' ' ' </tmp/k)" >&2
 			ei=$(cut -d' ' -f1 /tmp/e | med) el=$(cut -d' ' -f2 /tmp/e | med)
@@ -84,6 +85,6 @@ BUILD=$(cd "$BUILD" && pwd)
 	{ echo "rig-fio-engine: the fio engine is not built (scripts/fetch-fio-src.sh)" >&2; exit 77; }
 hook=""
 [ "${PIN:-1}" = 1 ] && hook="$here/rig-pin-qemu.sh"
-exec "$src/tests/rig/udrv-rig" run --build "$BUILD" --cpus 2 ${hook:+--host-hook "$hook"} \
+exec "$src/tests/rig/udrv-rig" run --build "$BUILD" --timeout 1800 --cpus 2 ${hook:+--host-hook "$hook"} \
 	--nvme size=256M,lba=512,serial=UDRVBENCH --peer nvme:size=256M,lba=512,serial=FIOBENCH \
 	-- "$here/rig-fio-engine.sh" --guest "$BUILD" "$SECS" "$REPEAT"
