@@ -9,42 +9,61 @@
 # device model and backing (sparse 256 MiB raw files, 512-byte LBAs); each
 # tool on vCPU 0 (perf -c 0, fio --cpus_allowed=0), QEMU pinned by
 # rig-pin-qemu.sh (PIN=0: not pinned); fio io_uring gets fixed buffers,
-# registered files and norandommap, and interrupts (the kernel's default
-# completion path; rig-vs-fio.sh also measures its polled mode). Both fio
-# runs use the same fio options (ramp 1 s, time based, norandommap). Every
-# point: one discarded warm-up run per tool, then REPEAT runs of the three
-# tools interleaved; the table shows medians, raw runs go to stderr.
+# registered files and interrupts (the kernel's default completion path;
+# rig-vs-fio.sh also measures its polled mode). Both fio runs use the same
+# fio options (FIO_OPTS below, docs/fio.md says why each). Every point: one
+# discarded warm-up run per tool, then REPEAT runs of the three tools
+# interleaved; the table shows medians, each run and the raw runs go to stderr.
 # Run it with UDRV_RIG_EXCLUSIVE=1 (no other guest shares the CPUs).
 #
 # usage: bench/nvme/rig-fio-engine.sh [BUILD_DIR] [SECONDS] [REPEAT]  (default: build 3 3)
-# Exit 77 when the rig or the engine is unavailable.
+#        bench/nvme/rig-fio-engine.sh --help
+#        PIN=0 leaves QEMU unpinned. About 25 minutes with the defaults
+#        (QEMU TCG starts fio slowly); the guest's time limit grows with
+#        SECONDS and REPEAT.
+# example: UDRV_RIG_EXCLUSIVE=1 UDRV_RIG_KERNEL_DIR=/work/rig-kernel bench/nvme/rig-fio-engine.sh build 3 3
+# Exit 77 when the rig, fio or the engine is unavailable; 2 on a usage error.
 set -eu
+# fio options common to both fio runs (docs/fio.md, Performance).
+FIO_OPTS="--norandommap --randrepeat=0 --ramp_time=1 --time_based"
 if [ "${1:-}" = --guest ]; then
+	# ---- inside the guest (run by udrv-rig)
 	B=$2 SECS=$3 REPEAT=$4
 	set -- $UDRV_RIG_NVME
 	bdf=$1
 	set -- $UDRV_RIG_PEER_BLOCKDEVS
 	blk=$1
 	U=$B/apps/udrv-nvme/udrv-nvme E=$B/frontends/fio/fio-udrv.so
-	# perf: "IOPS P99_US"
+	command -v fio >/dev/null || { echo "rig-fio-engine: fio not installed (apt-get install fio)" >&2; exit 77; }
+	out=$(mktemp -d)
+	# Each tool prints "IOPS P99_US"; a failed run stops the benchmark with its output.
+	failed() { # TOOL
+		echo "rig-fio-engine: $1 failed:" >&2
+		cat "$out/json" "$out/err" >&2
+		exit 1
+	}
 	perf() { # BS QD SECS
-		timeout $(($3 + 60)) "$U" perf -d "$bdf" -w randread -o "$1" -q "$2" -t "$3" -c 0, --json 2>/dev/null |
-			python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.0f %.1f" % (j["iops"], j["latency_us"]["p99"]))'
+		timeout $(($3 + 60)) "$U" perf -d "$bdf" -w randread -o "$1" -q "$2" -t "$3" -c 0, --json \
+			>"$out/json" 2>"$out/err" || failed "udrv-nvme perf"
+		python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.0f %.1f" % (j["iops"], j["latency_us"]["p99"]))' \
+			<"$out/json" || failed "udrv-nvme perf (output)"
 	}
-	fiojob() { # BS QD SECS fio options...
-		bs=$1 qd=$2 s=$3
-		shift 3
-		timeout $((s + 60)) fio --name=rr --rw=randread --bs="$bs" --iodepth="$qd" --numjobs=1 --cpus_allowed=0 \
-			--norandommap --randrepeat=0 --ramp_time=1 --runtime="$s" --time_based \
-			--output-format=json "$@" 2>/dev/null |
-			python3 -c 'import json,sys
+	fiojob() { # TOOL BS QD SECS fio options...
+		tool=$1 bs=$2 qd=$3 s=$4
+		shift 4
+		timeout $((s + 60)) fio --name=rr --rw=randread --bs="$bs" --iodepth="$qd" --numjobs=1 \
+			--cpus_allowed=0 $FIO_OPTS --runtime="$s" --output-format=json "$@" \
+			>"$out/json" 2>"$out/err" || failed "$tool"
+		python3 -c 'import json,sys
 r=json.load(sys.stdin)["jobs"][0]["read"]
-print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0))'
+print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0))' \
+			<"$out/json" || failed "$tool (output)"
 	}
-	engine() { fiojob "$@" --thread --ioengine=external:"$E" --filename="$(echo "$bdf" | tr : .)"; }
-	uring() { fiojob "$@" --ioengine=io_uring --filename="$blk" --direct=1 --fixedbufs=1 --registerfiles=1; }
+	engine() { fiojob "fio + udrv engine" "$@" --thread --ioengine=external:"$E" --filename="$(echo "$bdf" | tr : .)"; }
+	uring() { fiojob "fio io_uring" "$@" --ioengine=io_uring --filename="$blk" --direct=1 --fixedbufs=1 --registerfiles=1; }
 	med() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 	echo "median of $REPEAT runs of ${SECS} s, random reads, 1 job on 1 core: IOPS and p99 latency (us)"
+	echo "fio options of both fio runs: $FIO_OPTS"
 	printf "%-5s %3s %18s %18s %18s %9s %9s\n" bs QD "fio+udrv engine" "udrv-nvme perf" \
 		"fio io_uring" "eng/perf" "eng/uring"
 	for bs in 512 4096; do
@@ -52,17 +71,17 @@ print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0
 			engine "$bs" "$qd" 1 >/dev/null
 			perf "$bs" "$qd" 1 >/dev/null
 			uring "$bs" "$qd" 1 >/dev/null
-			: >/tmp/e; : >/tmp/p; : >/tmp/k
+			: >"$out/e"; : >"$out/p"; : >"$out/k"
 			for r in $(seq "$REPEAT"); do
-				engine "$bs" "$qd" "$SECS" >>/tmp/e
-				perf "$bs" "$qd" "$SECS" >>/tmp/p
-				uring "$bs" "$qd" "$SECS" >>/tmp/k
-				echo "run $r bs=$bs qd=$qd: engine $(tail -1 /tmp/e) perf $(tail -1 /tmp/p) io_uring $(tail -1 /tmp/k)" >&2
+				engine "$bs" "$qd" "$SECS" >>"$out/e"
+				perf "$bs" "$qd" "$SECS" >>"$out/p"
+				uring "$bs" "$qd" "$SECS" >>"$out/k"
+				echo "run $r bs=$bs qd=$qd: engine $(tail -1 "$out/e") perf $(tail -1 "$out/p") io_uring $(tail -1 "$out/k")" >&2
 			done
-			echo "raw bs=$bs qd=$qd: engine $(tr '\n' ' ' </tmp/e)| perf $(tr '\n' ' ' </tmp/p)| io_uring $(tr '\n' ' ' </tmp/k)" >&2
-			ei=$(cut -d' ' -f1 /tmp/e | med) el=$(cut -d' ' -f2 /tmp/e | med)
-			pi=$(cut -d' ' -f1 /tmp/p | med) pl=$(cut -d' ' -f2 /tmp/p | med)
-			ki=$(cut -d' ' -f1 /tmp/k | med) kl=$(cut -d' ' -f2 /tmp/k | med)
+			echo "raw bs=$bs qd=$qd: engine $(tr '\n' ' ' <"$out/e")| perf $(tr '\n' ' ' <"$out/p")| io_uring $(tr '\n' ' ' <"$out/k")" >&2
+			ei=$(cut -d' ' -f1 "$out/e" | med) el=$(cut -d' ' -f2 "$out/e" | med)
+			pi=$(cut -d' ' -f1 "$out/p" | med) pl=$(cut -d' ' -f2 "$out/p" | med)
+			ki=$(cut -d' ' -f1 "$out/k" | med) kl=$(cut -d' ' -f2 "$out/k" | med)
 			awk -v bs="$bs" -v qd="$qd" -v ei="$ei" -v el="$el" -v pi="$pi" -v pl="$pl" \
 				-v ki="$ki" -v kl="$kl" 'BEGIN {
 				printf "%-5s %3d %8d %8.1fus %8d %8.1fus %8d %8.1fus %8s %8s\n", bs, qd,
@@ -71,20 +90,40 @@ print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0
 					(ki > 0 ? sprintf("%.1fx", ei / ki) : "-") }'
 		done
 	done
+	rm -rf "$out"
 	exit 0
 fi
 # ---- on the host
+usage() { sed -n '2,/^# Exit 77/p' "$0" | sed 's/^# \{0,1\}//'; }
+case ${1:-} in
+-h | --help) usage; exit 0 ;;
+-*) echo "rig-fio-engine: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+esac
+[ $# -le 3 ] || { echo "rig-fio-engine: at most 3 arguments (BUILD_DIR SECONDS REPEAT), got $#" >&2; exit 2; }
 BUILD=${1:-build}
 SECS=${2:-3}
 REPEAT=${3:-3}
+for v in "$SECS" "$REPEAT"; do
+	case $v in
+	'' | *[!0-9]* | 0*) echo "rig-fio-engine: SECONDS and REPEAT must be whole numbers of at least 1 (got '$v')" >&2; exit 2 ;;
+	esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
+[ -d "$BUILD" ] || { echo "rig-fio-engine: no build directory '$BUILD' (meson setup $BUILD && ninja -C $BUILD)" >&2; exit 2; }
 BUILD=$(cd "$BUILD" && pwd)
-[ -x "$BUILD/apps/udrv-nvme/udrv-nvme" ] || { echo "rig-fio-engine: build udrv-nvme first" >&2; exit 1; }
+[ -x "$BUILD/apps/udrv-nvme/udrv-nvme" ] || { echo "rig-fio-engine: build udrv-nvme first (ninja -C $BUILD)" >&2; exit 1; }
 [ -f "$BUILD/frontends/fio/fio-udrv.so" ] ||
-	{ echo "rig-fio-engine: the fio engine is not built (scripts/fetch-fio-src.sh)" >&2; exit 77; }
+	{ echo "rig-fio-engine: the fio engine is not built in $BUILD (scripts/fetch-fio-src.sh, then meson setup --reconfigure $BUILD)" >&2; exit 77; }
 hook=""
 [ "${PIN:-1}" = 1 ] && hook="$here/rig-pin-qemu.sh"
-exec "$src/tests/rig/udrv-rig" run --build "$BUILD" --timeout 1800 --cpus 2 ${hook:+--host-hook "$hook"} \
+# The guest's time limit: the boot, then for each of the 4 points 3 warm-up
+# runs and 3 x REPEAT timed ones, each SECONDS plus the 1 s ramp plus up to
+# 30 s of fio or perf start-up and tear-down under TCG (a point took 6 minutes
+# with the defaults). 1800 s at least.
+limit=$((300 + 4 * (3 * 32 + 3 * REPEAT * (SECS + 31))))
+[ "$limit" -ge 1800 ] || limit=1800
+# The guest runs the command from the host's / (read-only 9p): use paths.
+exec "$src/tests/rig/udrv-rig" run --build "$BUILD" --timeout "$limit" --cpus 2 ${hook:+--host-hook "$hook"} \
 	--nvme size=256M,lba=512,serial=UDRVBENCH --peer nvme:size=256M,lba=512,serial=FIOBENCH \
 	-- "$here/rig-fio-engine.sh" --guest "$BUILD" "$SECS" "$REPEAT"
