@@ -30,6 +30,11 @@ bind=() peer_ifaces=() peer_macs=() peer_addrs=() peer_blk=() ipcmds=()
 # manifest lines: KIND ROLE PATH QEMU_ID; PATH is a glob under
 # /sys/bus/pci/devices: the device below its root port (and bridge).
 while read -r kind role path id; do
+	if [[ $kind == spare ]]; then # an empty root port for hot-add
+		list[spare]+="${list[spare]:+ }${path#rootport:}"
+		list[spare_ids]+="${list[spare_ids]:+ }$id"
+		continue
+	fi
 	bdf=
 	for c in /sys/bus/pci/devices/$path; do
 		[[ -e $c/vendor ]] && { bdf=${c##*/}; break; }
@@ -96,6 +101,7 @@ export UDRV_RIG_PEER_BDFS=${list[peer]:-} UDRV_RIG_NONVIABLE=${list[nonviable]:-
 export UDRV_RIG_PEER_IFACES="${peer_ifaces[*]}" UDRV_RIG_PEER_MACS="${peer_macs[*]}"
 export UDRV_RIG_PEER_ADDRS="${peer_addrs[*]}"
 export UDRV_RIG_PEER_NVME=${list[peer_nvme]:-} UDRV_RIG_PEER_BLOCKDEVS="${peer_blk[*]}"
+export UDRV_RIG_SPARE_PORTS=${list[spare]:-} UDRV_RIG_SPARE_IDS=${list[spare_ids]:-}
 read -r UDRV_RIG_HUGEPAGES </proc/sys/vm/nr_hugepages
 export UDRV_RIG_HUGEPAGES
 
