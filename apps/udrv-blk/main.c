@@ -9,24 +9,12 @@
 #include <string.h>
 
 #include "blk_app.h"
+#include "opt.h"
+#include "udrv-blk-help.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-blk COMMAND [options]\n"
-		"\n"
-		"Commands:\n"
-		"  serve    serve NVMe namespaces as /dev/ublkbN (foreground)\n"
-		"  recover  re-attach to the devices of a udrv-blk that died\n"
-		"  list     the ublk devices of this machine and who serves them\n"
-		"  remove   delete ublk devices that no process serves any more\n"
-		"\n"
-		"Run 'udrv-blk COMMAND --help' for the options of a command.\n"
-		"\n"
-		"Example (as root, the controller bound with 'udrv-setup bind 0000:01:00.0'):\n"
-		"  modprobe ublk_drv\n"
-		"  udrv-blk serve -d 0000:01:00.0 &\n"
-		"  mkfs.ext4 /dev/ublkb0 && mount /dev/ublkb0 /mnt\n");
+	fputs(help_main, f);
 }
 
 static const char *state_name(enum udrv_blk_state s)
@@ -45,9 +33,7 @@ int cmd_list(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("usage: udrv-blk list\n\nEvery ublk device with its state, serving "
-			       "process, size, and the NVMe namespace udrv-blk serves it from.\n"
-			       "\nExample:\n  udrv-blk list\n");
+			fputs(help_list, stdout);
 			return 0;
 		}
 		fprintf(stderr, APP ": list takes no arguments\n");
@@ -90,11 +76,7 @@ int cmd_remove(int argc, char **argv)
 	int i, status = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(argc < 2 ? stderr : stdout,
-			"usage: udrv-blk remove ublkN...\n\nDelete ublk devices whose server is gone "
-			"(after a crash, when no recovery is wanted). A device still served is left "
-			"alone: stop its udrv-blk with SIGTERM instead.\n\nExample:\n"
-			"  udrv-blk remove ublk0\n");
+		fputs(help_remove, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	for (i = 1; i < argc; i++) {
@@ -127,6 +109,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		opt_print_version(APP, stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "serve"))

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "blk_app.h"
+#include "udrv-blk-help.h"
 
 struct qthread {
 	pthread_t tid;
@@ -296,28 +297,7 @@ out_close:
 
 static void usage_serve(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-blk serve -d BDF [-n NSID]... [--queues N] [--depth D] [--cpus LIST] [-v]\n"
-		"\n"
-		"Serve NVMe namespaces of the controller at BDF (bound to vfio-pci) as block\n"
-		"devices /dev/ublkbN, in the foreground, until SIGINT or SIGTERM (which drain\n"
-		"the I/O, flush the write cache and remove the devices). SIGUSR1 prints a\n"
-		"status line.\n"
-		"\n"
-		"  -d, --device BDF   NVMe controller, e.g. 0000:01:00.0 (udrv-setup bind BDF)\n"
-		"  -n, --nsid NSID    namespace to serve; repeat for several (default: all)\n"
-		"  -q, --queues N     ublk queues per device, one thread and NVMe queue pair\n"
-		"                     each (default 1; the kernel allows one per CPU)\n"
-		"  -D, --depth D      requests in flight per queue (default 64, at most 4096);\n"
-		"                     each takes a DMA buffer of the controller's transfer size\n"
-		"  -c, --cpus LIST    pin the queue threads to these CPUs in turn (0,2-3)\n"
-		"  -v, --verbose      a status line every 5 seconds\n"
-		"\n"
-		"Needs root, hugepages (udrv-setup hugepages 256) and ublk_drv (modprobe ublk_drv).\n"
-		"\n"
-		"Example:\n"
-		"  udrv-blk serve -d 0000:01:00.0 --queues 2 &\n"
-		"  mkfs.ext4 /dev/ublkb0 && mount /dev/ublkb0 /mnt\n");
+	fputs(help_serve, f);
 }
 
 static int parse_serve(int argc, char **argv, struct srv *s, bool recover)
@@ -403,17 +383,7 @@ int cmd_serve(int argc, char **argv)
 
 static void usage_recover(FILE *f)
 {
-	fprintf(f,
-		"usage: udrv-blk recover [-d BDF] [--cpus LIST] [-v] [ublkN...]\n"
-		"\n"
-		"Re-attach to the block devices of a udrv-blk that died (kill -9, crash): the\n"
-		"devices stayed, their I/O waited; requests the dead process had taken are\n"
-		"reissued. Without names, every device a dead udrv-blk served is recovered\n"
-		"(they must share one controller, else pick it with -d). Then serves them in\n"
-		"the foreground like 'serve'.\n"
-		"\n"
-		"Example:\n"
-		"  kill -9 $(pidof udrv-blk); udrv-blk recover\n");
+	fputs(help_recover, f);
 }
 
 int cmd_recover(int argc, char **argv)

@@ -17,13 +17,22 @@ while (($# >= 2)); do
 	[[ -z $err ]] || fail "groff warns: $err"
 	run groff -man -Tascii -ww -P-cbou "$page"
 	expect_rc 0
-	for sec in NAME SYNOPSIS DESCRIPTION "JSON OUTPUT" "EXIT STATUS" "SEE ALSO"; do
+	tname=$(basename "$tool")
+	sections=(NAME SYNOPSIS DESCRIPTION "EXIT STATUS" "SEE ALSO")
+	# A tool that prints JSON documents every key (udrv-blk prints none).
+	[[ $tname == udrv-blk ]] || sections+=("JSON OUTPUT")
+	for sec in "${sections[@]}"; do
 		expect_out "$sec"
 	done
 	rendered=$out
 	# Every line of every --help text is in the page, as printed.
 	helps=("--help")
-	[[ $(basename "$tool") == udrv-nvme ]] && helps+=("identify --help" "perf --help" "verify --help")
+	[[ $tname == udrv-nvme ]] && helps+=("identify --help" "perf --help" "verify --help")
+	[[ $tname == udrv-blk ]] && helps+=("serve --help" "recover --help" "list --help" "remove --help")
+	# --version prints the project's version (the page's footer carries it too).
+	run "$tool" --version
+	expect_rc 0
+	[[ $out == "$tname (udrv) "[0-9]* ]] || fail "'$tname --version' printed: $out"
 	for h in "${helps[@]}"; do
 		run "$tool" $h
 		expect_rc 0

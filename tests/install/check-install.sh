@@ -36,8 +36,8 @@ cc "$src/examples/dma_hello.c" $(pkg-config --cflags --libs udrv) -Wl,-rpath,"$l
   -o "$dest/hello_rpath"
 env -u LD_LIBRARY_PATH UDRV_MEM=anon "$dest/hello_rpath" | grep -q "register 0 reads 0x75647276"
 # Tools and their man pages.
-for f in bin/udrv-setup bin/udrv-nvme bin/udrv-net share/man/man8/udrv-setup.8 \
-         share/man/man1/udrv-nvme.1 share/man/man1/udrv-net.1; do
+for f in bin/udrv-setup bin/udrv-nvme bin/udrv-net bin/udrv-blk share/man/man8/udrv-setup.8 \
+         share/man/man1/udrv-nvme.1 share/man/man1/udrv-net.1 share/man/man8/udrv-blk.8; do
   [[ -e "$dest$prefix/$f" ]] || { echo "$f was not installed under $prefix"; exit 1; }
 done
 UDRV_MEM=anon "$dest/hello_static" | grep -q "iova 0x"
