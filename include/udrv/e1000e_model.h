@@ -56,20 +56,37 @@ struct udrv_e1000e_model_opts {
 	bool mac_in_eeprom_only;  /* reset leaves RAH0.AV clear: read the EEPROM */
 };
 
-/* Open a model device; close it with udrv_dev_close(). 0, -EINVAL, -ENOMEM,
- * -ENOSPC (too many models open) or the errors of udrv_dev_open_model. */
+/* udrv_e1000e_model_open - create an 82574L model and open it as a device
+ * (drive it with udrv_net_open_dev).
+ * @opts: NULL or zero fields: the defaults above
+ * @out:  receives the handle
+ * Returns 0; -EINVAL (@out NULL, opts->size too small); -ENOMEM; the errors
+ * of udrv_dev_open_model. Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the caller's until udrv_dev_close(), which
+ * frees the model. */
 int udrv_e1000e_model_open(const struct udrv_e1000e_model_opts *opts, struct udrv_dev **out);
 
-/* Arm one fault (replaces a pending one). -EINVAL if dev is not this model. */
+/* udrv_e1000e_model_inject - arm fault @f for the next descriptor it
+ * applies to (replaces a pending one).
+ * Returns 0; -EINVAL (@dev not an 82574L model, unknown @f).
+ * Context: any thread (an atomic store the model thread reads). */
 int udrv_e1000e_model_inject(struct udrv_dev *dev, enum udrv_e1000e_model_fault f);
-/* STATUS.LU; while the link is down transmitted frames are lost. Returns once
- * the device reports it (0), or -ETIMEDOUT, -EINVAL. */
+/* udrv_e1000e_model_set_link - STATUS.LU; while the link is down
+ * transmitted frames are lost.
+ * Returns 0 once the model has polled twice since (it reports the link);
+ * -ETIMEDOUT (5 s without those polls); -EINVAL (@dev not an 82574L model).
+ * Context: any thread but the model's own (it waits for the model thread). */
 int udrv_e1000e_model_set_link(struct udrv_dev *dev, bool up);
-/* gone: every register reads all ones (surprise removal) and the model does
- * no DMA. Back (false): power-on state, as after CTRL.RST. Returns once done. */
+/* udrv_e1000e_model_set_gone - @gone: every register reads all ones
+ * (surprise removal) and the model does no DMA; back (false): power-on
+ * state, as after CTRL.RST.
+ * Returns and Context as udrv_e1000e_model_set_link (returns once done). */
 int udrv_e1000e_model_set_gone(struct udrv_dev *dev, bool gone);
-/* Wait until the model thread completed two polls after the call: whatever
- * was written to its registers before has been acted on. 0 or -ETIMEDOUT (5 s). */
+/* udrv_e1000e_model_sync - wait until the model thread completed two polls
+ * after the call: whatever was written to its registers before has been
+ * acted on.
+ * Returns 0; -ETIMEDOUT (5 s); -EINVAL (@dev not an 82574L model).
+ * Context: any thread but the model's own (yields while it waits). */
 int udrv_e1000e_model_sync(struct udrv_dev *dev);
 
 struct udrv_e1000e_model_stats {
@@ -88,6 +105,10 @@ struct udrv_e1000e_model_stats {
 	uint8_t mac[6];           /* RAL0/RAH0 as the driver last wrote them */
 	bool mac_valid;           /* RAH0.AV */
 };
+/* udrv_e1000e_model_stats - the model's counters into @st (each read
+ * atomically; the set is a snapshot while the model runs).
+ * Returns 0; -EINVAL (@dev not an 82574L model, @st NULL).
+ * Context: any thread. */
 int udrv_e1000e_model_stats(struct udrv_dev *dev, struct udrv_e1000e_model_stats *st);
 
 #ifdef __cplusplus

@@ -64,6 +64,9 @@ struct udrv_xlate {
 	uintptr_t va_len;
 	const uint64_t *slot_iova; /* IOVA of each 2 MiB slot, UDRV_IOVA_INVALID if unmapped */
 };
+/* udrv_xlate_table - the translation table udrv_virt_to_iova reads: exported
+ * only for that inline. Written by the runtime under its lock, read lock free.
+ * Context: read-only to applications, any thread. */
 extern struct udrv_xlate udrv_xlate_table;
 
 /* udrv_virt_to_iova - the device-visible address of a byte of DMA memory.

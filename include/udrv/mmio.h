@@ -35,38 +35,52 @@ extern "C" {
 /* Orders only the compiler (DMA memory the device reads, on strongly ordered CPUs). */
 #define udrv_compiler_barrier() __asm__ __volatile__("" ::: "memory")
 
+/* udrv_mmio_read32 - one volatile 32-bit load of the register at byte
+ * offset @off (naturally aligned) of a mapped BAR (or of DMA memory the
+ * device writes) at @base. No barrier: order device-written data with
+ * udrv_rmb(). Context: any thread; no lock, no system call. */
 static inline uint32_t udrv_mmio_read32(const volatile void *base, uint32_t off)
 {
 	return *(const volatile uint32_t *)((const volatile uint8_t *)base + off);
 }
 
+/* udrv_mmio_write32 - one volatile 32-bit store of @v to the register at
+ * byte offset @off (naturally aligned) of a mapped BAR at @base. No barrier:
+ * stores to DMA memory the device will read need udrv_wmb() before it.
+ * Context: any thread; no lock, no system call. */
 static inline void udrv_mmio_write32(volatile void *base, uint32_t off, uint32_t v)
 {
 	*(volatile uint32_t *)((volatile uint8_t *)base + off) = v;
 }
 
+/* udrv_mmio_read16 - as udrv_mmio_read32, 16 bits. Context: any thread. */
 static inline uint16_t udrv_mmio_read16(const volatile void *base, uint32_t off)
 {
 	return *(const volatile uint16_t *)((const volatile uint8_t *)base + off);
 }
 
+/* udrv_mmio_write16 - as udrv_mmio_write32, 16 bits. Context: any thread. */
 static inline void udrv_mmio_write16(volatile void *base, uint32_t off, uint16_t v)
 {
 	*(volatile uint16_t *)((volatile uint8_t *)base + off) = v;
 }
 
+/* udrv_mmio_read8 - as udrv_mmio_read32, 8 bits. Context: any thread. */
 static inline uint8_t udrv_mmio_read8(const volatile void *base, uint32_t off)
 {
 	return *((const volatile uint8_t *)base + off);
 }
 
+/* udrv_mmio_write8 - as udrv_mmio_write32, 8 bits. Context: any thread. */
 static inline void udrv_mmio_write8(volatile void *base, uint32_t off, uint8_t v)
 {
 	*((volatile uint8_t *)base + off) = v;
 }
 
-/* 64-bit registers (NVMe CAP, ASQ, ACQ) as two 32-bit accesses, low first:
- * the NVMe spec allows it and not every platform does 64-bit MMIO atomically. */
+/* udrv_mmio_read64 - a 64-bit register (NVMe CAP, ASQ, ACQ) at @off as two
+ * 32-bit loads, low first: the NVMe spec allows it and not every platform
+ * does 64-bit MMIO atomically, so the value is not read atomically.
+ * Context: any thread. */
 static inline uint64_t udrv_mmio_read64(const volatile void *base, uint32_t off)
 {
 	uint64_t lo = udrv_mmio_read32(base, off);
@@ -74,6 +88,8 @@ static inline uint64_t udrv_mmio_read64(const volatile void *base, uint32_t off)
 	return lo | hi << 32;
 }
 
+/* udrv_mmio_write64 - @v to a 64-bit register at @off as two 32-bit
+ * stores, low dword first (not atomic). Context: any thread. */
 static inline void udrv_mmio_write64(volatile void *base, uint32_t off, uint64_t v)
 {
 	udrv_mmio_write32(base, off, (uint32_t)v);

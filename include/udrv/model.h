@@ -17,7 +17,9 @@
  *
  * Thread safety: the model callbacks run on the model thread (init/fini on
  * the opening/closing thread). udrv_model_* helpers may be called from the
- * model thread.
+ * model thread and from any other thread while the device is open. They take
+ * a model device: a VFIO handle there is undefined behaviour
+ * (udrv_dev_is_model() tells them apart).
  */
 #ifndef UDRV_MODEL_H
 #define UDRV_MODEL_H
@@ -50,34 +52,56 @@ struct udrv_model_ops {
 	void (*fini)(void *ctx, struct udrv_dev *dev);
 };
 
-/* Open a model device named name (used as log prefix). ops must stay valid
- * until close. Returns 0 or -errno; on failure fini has not been called and
- * the caller still owns ctx. */
+/* udrv_dev_open_model - open a model device; its model thread starts polling.
+ * @ops:  the model (size, poll required); must stay valid until
+ *        udrv_dev_close
+ * @ctx:  the model's state, passed to every callback
+ * @name: the log prefix and udrv_dev_name() (copied; NULL or "": "model")
+ * @out:  receives the handle; set to NULL on failure
+ * Returns 0; -EINVAL (@out NULL, @ops NULL, too small a size or no poll, a
+ * BAR size not a multiple of 4096; logged); -ENOMEM; -EAGAIN (no thread);
+ * init's negative return. On failure fini has not been called and the caller
+ * still owns @ctx. Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the handle is the caller's until
+ * udrv_dev_close (which stops the thread and calls fini); @ctx stays the
+ * caller's, fini may free it. */
 int udrv_dev_open_model(const struct udrv_model_ops *ops, void *ctx, const char *name,
 			struct udrv_dev **out);
 
-/* The ctx a model device was opened with, if dev is a model opened with these
- * ops; NULL otherwise (another model, a VFIO device, NULL). dev must be open. */
+/* udrv_model_ctx - the ctx a model device was opened with, if @dev is a
+ * model opened with these @ops; NULL otherwise (another model, a VFIO device,
+ * NULL). Safe on any open handle. Context: any thread. */
 void *udrv_model_ctx(struct udrv_dev *dev, const struct udrv_model_ops *ops);
 
-/* The model's view of BAR bar (the same memory the driver maps). */
+/* udrv_model_bar - the model's view of BAR @bar: the same memory the driver
+ * maps, valid until close; NULL if @bar is absent or above 5.
+ * Context: any thread (the model thread, usually). */
 void *udrv_model_bar(struct udrv_dev *dev, unsigned bar);
 
-/* DMA: the virtual address of [iova, iova+len) in udrv DMA memory, or NULL if
- * any byte of it is not mapped, or bus mastering is off (counted as a DMA fault,
- * like an IOMMU fault on hardware). */
+/* udrv_model_dma - the virtual address of [@iova, @iova+@len) in udrv DMA
+ * memory, or NULL if any byte of it is not mapped or bus mastering is off
+ * (counted as a DMA fault and logged, the first four only, like an IOMMU
+ * fault on hardware). The memory is the application's: valid while it is
+ * allocated. Context: any thread (the model thread, usually). */
 void *udrv_model_dma(struct udrv_dev *dev, uint64_t iova, size_t len);
 
-/* Number of DMA faults so far (tests assert it stays 0). */
+/* udrv_model_dma_faults - DMA faults of @dev so far (tests assert it stays
+ * 0). Context: any thread. */
 uint64_t udrv_model_dma_faults(const struct udrv_dev *dev);
 
-/* Whether the driver turned on bus mastering in config space. */
+/* udrv_model_bus_master - whether the driver turned on bus mastering in
+ * config space (an atomic read). Context: any thread. */
 bool udrv_model_bus_master(const struct udrv_dev *dev);
 
-/* The model's config space (256 bytes of standard header; PCI_COMMAND etc.). */
+/* udrv_model_config - the model's config space: 4096 bytes the model may
+ * read and write (the driver's udrv_dev_cfg_write cannot change the ids and
+ * class code). Valid until close. Context: any thread (the model thread,
+ * usually; the driver's writes are byte-wise atomic stores). */
 uint8_t *udrv_model_config(struct udrv_dev *dev);
 
-/* The trivial register-only model (the runtime's own test model):
+/* udrv_model_trivial_ops - the trivial register-only model (the runtime's
+ * own test model, opened with udrv_dev_open_model(&udrv_model_trivial_ops,
+ * NULL, name, &dev); Context: any thread):
  * BAR0 is 4 KiB; reading 0x0 gives 0x75647276 ("udrv"); 0x4 is a scratch
  * register; a write to the doorbell at 0x8 is copied, by the model thread,
  * into 0xc and counted in 0x10. PCI ids 1b36:ffff (QEMU's test range). */

@@ -94,28 +94,38 @@ static_assert(sizeof(struct udrv_pkt) == 64, "struct udrv_pkt is one cache line"
 _Static_assert(sizeof(struct udrv_pkt) == 64, "struct udrv_pkt is one cache line");
 #endif
 
+/* udrv_pkt_buf - the start of the packet's buffer (right after the struct).
+ * Context: whichever thread owns the packet. */
 static inline uint8_t *udrv_pkt_buf(struct udrv_pkt *p)
 {
 	return (uint8_t *)(p + 1);
 }
 
+/* udrv_pkt_data - the first data byte of this segment (buf + data_off).
+ * Context: whichever thread owns the packet. */
 static inline void *udrv_pkt_data(struct udrv_pkt *p)
 {
 	return udrv_pkt_buf(p) + p->data_off;
 }
 
+/* udrv_pkt_data_iova - the device-visible address of udrv_pkt_data().
+ * Context: whichever thread owns the packet. */
 static inline uint64_t udrv_pkt_data_iova(const struct udrv_pkt *p)
 {
 	return p->buf_iova + p->data_off;
 }
 
-/* Bytes free after the data of this segment. */
+/* udrv_pkt_tailroom - bytes free after the data of this segment.
+ * Context: whichever thread owns the packet. */
 static inline unsigned udrv_pkt_tailroom(const struct udrv_pkt *p)
 {
 	return (unsigned)p->buf_len - p->data_off - p->data_len;
 }
 
-/* Reset a buffer to an empty one-segment packet with the standard headroom. */
+/* udrv_pkt_reset - make @p an empty one-segment packet with the standard
+ * headroom (next NULL, lengths 0, flags 0; buf_iova, pool, buf_len and udata
+ * kept). It does not free a chained segment. Context: whichever thread owns
+ * the packet. */
 static inline void udrv_pkt_reset(struct udrv_pkt *p)
 {
 	p->next = NULL;
@@ -135,11 +145,20 @@ struct udrv_net_pool_opts {
 	uint32_t cache_size; /* per-thread cache; 0: pool default */
 };
 
-/* A udrv pool whose elements are initialised packet buffers. Returns 0,
- * -EINVAL or the errors of udrv_pool_create. Destroy with udrv_pool_destroy. */
+/* udrv_net_pool_create - a udrv pool whose elements are initialised packet
+ * buffers (struct udrv_pkt, UDRV_PKT_HEADROOM, then data_room bytes).
+ * @opts: required; @out: receives the pool
+ * Returns 0; -EINVAL (NULL, opts->size unset, count 0, data_room above
+ * 65535 - UDRV_PKT_HEADROOM: logged); -EFAULT (an element without an IOVA);
+ * the errors of udrv_pool_create.
+ * Context: any thread. Ownership: the caller's; destroy it with
+ * udrv_pool_destroy once every port using it is closed and every packet is
+ * back. */
 int udrv_net_pool_create(const struct udrv_net_pool_opts *opts, struct udrv_pool **out);
 
-/* One empty packet (udrv_pkt_reset), or NULL when the pool is empty. */
+/* udrv_pkt_alloc - one empty packet (udrv_pkt_reset) from @pool (a packet
+ * pool), or NULL when none is left (see udrv_pool_get). Context: any thread,
+ * lock free. Ownership: the caller's until freed or taken by tx_burst. */
 static inline struct udrv_pkt *udrv_pkt_alloc(struct udrv_pool *pool)
 {
 	struct udrv_pkt *p = (struct udrv_pkt *)udrv_pool_get(pool);
@@ -149,7 +168,8 @@ static inline struct udrv_pkt *udrv_pkt_alloc(struct udrv_pool *pool)
 	return p;
 }
 
-/* Exactly n empty packets, or none: returns n or 0. */
+/* udrv_pkt_alloc_bulk - exactly @n empty packets into @pkts, or none:
+ * returns @n or 0. Context and Ownership as udrv_pkt_alloc. */
 static inline unsigned udrv_pkt_alloc_bulk(struct udrv_pool *pool, struct udrv_pkt **pkts,
 					   unsigned n)
 {
@@ -160,7 +180,8 @@ static inline unsigned udrv_pkt_alloc_bulk(struct udrv_pool *pool, struct udrv_p
 	return n;
 }
 
-/* Free a packet and every segment chained to it. */
+/* udrv_pkt_free - return @p and every segment chained to it to their
+ * pools; NULL is ignored. Context: any thread, lock free. */
 static inline void udrv_pkt_free(struct udrv_pkt *p)
 {
 	while (p) {
@@ -171,7 +192,8 @@ static inline void udrv_pkt_free(struct udrv_pkt *p)
 	}
 }
 
-/* Free n packets (and their chains), in bulk per pool. */
+/* udrv_pkt_free_bulk - free @n packets (and their chains), in bulk per
+ * pool; entries may be NULL. Context: any thread, lock free. */
 void udrv_pkt_free_bulk(struct udrv_pkt *const *pkts, unsigned n);
 
 /* --- ports --- */
@@ -196,23 +218,37 @@ struct udrv_net_port_opts {
 	bool promisc;          /* start in promiscuous mode */
 };
 
-/* Open the NIC at bdf (bound to vfio-pci), or a device model by name: "model"
- * or "model:virtio" (the virtio-net model of <udrv/net_model.h>; options after
- * a comma: queues=1-8 pairs offered, qsize=8-4096), "model:e1000e" (the 82574L
- * model of <udrv/e1000e_model.h>); udrv_net_close then closes the model too.
- * Errors are logged with the fix (-EINVAL: a bad model name):
- * those of udrv_dev_open, -ENOTSUP (not a supported NIC), -EPROTO (the device
- * presents invalid capabilities or refuses required features), -ETIMEDOUT
- * (the device did not come out of reset), -ENOMEM. */
+/* udrv_net_open - open the NIC at @bdf (bound to vfio-pci), or a device model
+ * by name: "model" or "model:virtio" (the virtio-net model of
+ * <udrv/net_model.h>; options after a comma: queues=1-8 pairs offered,
+ * qsize=8-4096), "model:e1000e" (the 82574L model of <udrv/e1000e_model.h>);
+ * udrv_net_close then closes the model too.
+ * Configures the queues and fills the rx rings (@opts: NULL or zero fields:
+ * the defaults above; @out receives the port).
+ * Returns 0, or an error logged with the fix: -EINVAL (@out NULL, a bad model
+ * name, a bad option, more queues than the driver drives, a caller's pool
+ * with buffers too small); the errors of udrv_dev_open; -EBUSY (the device is
+ * already driven, udrv_dev_claim); -ENOTSUP (not a supported NIC); -EPROTO
+ * (the device presents invalid capabilities or refuses required features);
+ * -ETIMEDOUT (the device did not come out of reset); -EIO (the device failed
+ * during bring-up, no valid MAC address); -ENODEV (it reads all ones);
+ * -ENOMEM. Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the caller's until udrv_net_close. */
 int udrv_net_open(const char *bdf, const struct udrv_net_port_opts *opts,
 		  struct udrv_net_port **out);
-/* Same on a device the caller opened (e.g. a model); dev is not closed by
- * udrv_net_close and must outlive the port. */
+/* udrv_net_open_dev - as udrv_net_open, on a device the caller opened (e.g.
+ * a model); the port claims @dev (a second port on it: -EBUSY).
+ * Returns as udrv_net_open. Context: any thread. Ownership: @dev stays the
+ * caller's: udrv_net_close does not close it, and it must outlive the port. */
 int udrv_net_open_dev(struct udrv_dev *dev, const struct udrv_net_port_opts *opts,
 		      struct udrv_net_port **out);
-/* Stop the device, free every buffer the port holds, close the device if the
- * port opened it. Packets the caller holds stay valid if the pool is the
- * caller's; the port's own pool is destroyed, so return its buffers first. */
+/* udrv_net_close - stop the device, free every buffer the port holds (rings,
+ * packets in flight), give up the claim, and close the device if the port
+ * opened it. NULL is ignored. Packets the caller holds stay valid if the pool
+ * is the caller's. The port's own pool (udrv_net_port_pool) is destroyed when
+ * every buffer is back, else leaked with a warning: return its buffers first.
+ * Context: any thread, after every burst on the port has stopped; every
+ * queue handle becomes invalid. */
 void udrv_net_close(struct udrv_net_port *port);
 
 struct udrv_net_info {
@@ -226,30 +262,54 @@ struct udrv_net_info {
 	uint16_t mtu;
 	uint16_t max_frame;     /* largest frame (no FCS) the rx buffers hold */
 };
+/* udrv_net_info - the port's configuration and the device's limits into
+ * @info (driver and name point into the port: valid until close).
+ * Context: any thread. */
 void udrv_net_info(const struct udrv_net_port *port, struct udrv_net_info *info);
-/* The pool rx buffers come from (the caller's or the port's own). */
+/* udrv_net_port_pool - the pool rx buffers come from (the caller's, or the
+ * port's own: valid until udrv_net_close; allocate tx packets from it too).
+ * Context: any thread. */
 struct udrv_pool *udrv_net_port_pool(const struct udrv_net_port *port);
-/* The port's device handle: its events (udrv_dev_events, udrv_dev_event_fd)
- * say when the kernel wants it back. Owned by the port if it opened it. */
+/* udrv_net_port_dev - the port's device handle: its events
+ * (udrv_dev_events, udrv_dev_event_fd) say when the kernel wants it back.
+ * Owned by the port if it opened it (do not close it then).
+ * Context: any thread. */
 struct udrv_dev *udrv_net_port_dev(const struct udrv_net_port *port);
 
-/* Queue handles, qid < nb_rxq / nb_txq; NULL otherwise. */
+/* udrv_net_rxq / udrv_net_txq - the handle of receive / transmit queue @qid
+ * (< nb_rxq / nb_txq); NULL otherwise or for a NULL @port. Valid until
+ * udrv_net_close. Context: any thread. */
 struct udrv_net_rxq *udrv_net_rxq(struct udrv_net_port *port, uint16_t qid);
 struct udrv_net_txq *udrv_net_txq(struct udrv_net_port *port, uint16_t qid);
 
-/* The hot path. rx: up to n received packets into pkts, returns how many.
- * tx: offers n packets, returns how many were taken (0..n). */
+/* udrv_net_rx_burst / udrv_net_tx_burst - the hot path. rx: up to @n
+ * received packets into @pkts, returns how many (their ownership passes to
+ * the caller). tx: offers the @n packets of @pkts,
+ * returns how many were taken: the first k of @pkts (the driver owns those
+ * and frees them once sent; a malformed one is taken, freed and counted in
+ * errors); the rest stay the caller's. Both return 0 once the
+ * queue stopped (udrv_net_status says why).
+ * Context: the queue's owner thread (one at a time); no lock, no system
+ * call. */
 uint16_t udrv_net_rx_burst(struct udrv_net_rxq *q, struct udrv_pkt **pkts, uint16_t n);
 uint16_t udrv_net_tx_burst(struct udrv_net_txq *q, struct udrv_pkt **pkts, uint16_t n);
-/* Free the buffers of transmitted packets now; returns how many were freed.
- * Same thread rules as tx_burst. */
+/* udrv_net_tx_reclaim - free the buffers of transmitted packets now
+ * (tx_burst does it in batches); returns how many were freed.
+ * Context: as udrv_net_tx_burst. */
 unsigned udrv_net_tx_reclaim(struct udrv_net_txq *q);
 
 /* --- control --- */
+/* udrv_net_mac_get - the port's MAC address into @mac. Returns 0.
+ * Context: any thread (the port's lock). */
 int udrv_net_mac_get(struct udrv_net_port *port, uint8_t mac[UDRV_NET_ETH_ALEN]);
-/* -ENOTSUP when the device cannot change its address. */
+/* udrv_net_mac_set - set the port's unicast MAC address (receive filter).
+ * Returns 0; -EINVAL (a multicast address, logged); -ENOTSUP (the device
+ * cannot change its address); -EIO (the device refused, logged).
+ * Context: any thread (the port's lock), also while bursts run. */
 int udrv_net_mac_set(struct udrv_net_port *port, const uint8_t mac[UDRV_NET_ETH_ALEN]);
-/* -ENOTSUP when the device has no receive filter control. */
+/* udrv_net_promisc_set - promiscuous mode on or off.
+ * Returns 0; -ENOTSUP (the device has no receive filter control); -EIO (the
+ * device refused, logged). Context: as udrv_net_mac_set. */
 int udrv_net_promisc_set(struct udrv_net_port *port, bool on);
 
 struct udrv_net_link {
@@ -257,6 +317,9 @@ struct udrv_net_link {
 	bool full_duplex;
 	uint32_t speed_mbps; /* 0 when unknown */
 };
+/* udrv_net_link_get - the link state as the device reports it into @link.
+ * Returns 0; -ENODEV (the device is gone). Context: any thread (the port's
+ * lock). */
 int udrv_net_link_get(struct udrv_net_port *port, struct udrv_net_link *link);
 
 struct udrv_net_qstats {
@@ -271,20 +334,32 @@ struct udrv_net_stats {
 	uint64_t hw_rx_errors;  /* frames the device reported bad (CRC, length) */
 	uint64_t hw_rx_packets, hw_tx_packets; /* device's own counters, 0 if it has none */
 };
+/* udrv_net_stats_get - the port's counters into @st: the queues' sums
+ * (atomic reads) and the device's counters (under the port's lock).
+ * Returns 0. Context: any thread, also while bursts run (a recent snapshot). */
 int udrv_net_stats_get(struct udrv_net_port *port, struct udrv_net_stats *st);
+/* udrv_net_rxq_stats / udrv_net_txq_stats - one queue's counters into @st.
+ * Returns 0; -EINVAL (@qid out of range). Context: any thread. */
 int udrv_net_rxq_stats(struct udrv_net_port *port, uint16_t qid, struct udrv_net_qstats *st);
 int udrv_net_txq_stats(struct udrv_net_port *port, uint16_t qid, struct udrv_net_qstats *st);
+/* udrv_net_stats_reset - zero every counter (the device's read-to-clear ones
+ * too). Not atomic with respect to running bursts: a burst meanwhile may be
+ * counted or not. Context: any thread, between runs. */
 void udrv_net_stats_reset(struct udrv_net_port *port);
 
-/* 0 while the port works; -EIO once the device misbehaved or asked for a reset
- * (its queues are stopped; see udrv_net_reset); -ENODEV if it is being removed.
- * Reads device status: control path, not per burst. */
+/* udrv_net_status - 0 while the port works; -EIO once the device misbehaved
+ * or asked for a reset (its queues are stopped; see udrv_net_reset); -ENODEV
+ * if it is being removed or reads all ones. Reads device status: control
+ * path, not per burst. Context: any thread (the port's lock). */
 int udrv_net_status(struct udrv_net_port *port);
-/* Reset and re-initialise the device and its queues after -EIO, freeing the
- * buffers in flight. No burst may run on the port meanwhile. */
+/* udrv_net_reset - reset and re-initialise the device and its queues after
+ * -EIO, freeing the buffers in flight (queue handles stay valid).
+ * Returns 0; the errors of bring-up (see udrv_net_open), logged.
+ * Context: any thread; no burst may run on the port meanwhile. */
 int udrv_net_reset(struct udrv_net_port *port);
 
-/* Parse "52:54:00:12:34:56" into mac; 0 or -EINVAL. */
+/* udrv_net_mac_parse - parse "52:54:00:12:34:56" (hex, either case) into
+ * @mac. Returns 0; -EINVAL (malformed; not logged). Context: any thread. */
 int udrv_net_mac_parse(const char *s, uint8_t mac[UDRV_NET_ETH_ALEN]);
 
 #ifdef __cplusplus

@@ -68,6 +68,8 @@ struct udrv_udp_hdr {
 	uint16_t csum;        /* 0: no checksum */
 } __attribute__((packed));
 
+/* udrv_ntohs - a 16-bit field from network (big-endian) to host order.
+ * Context: any thread (pure). */
 static inline uint16_t udrv_ntohs(uint16_t v)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -77,6 +79,8 @@ static inline uint16_t udrv_ntohs(uint16_t v)
 #endif
 }
 
+/* udrv_ntohl - a 32-bit field from network to host order.
+ * Context: any thread (pure). */
 static inline uint32_t udrv_ntohl(uint32_t v)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -86,32 +90,41 @@ static inline uint32_t udrv_ntohl(uint32_t v)
 #endif
 }
 
+/* udrv_htons - a 16-bit value from host to network order.
+ * Context: any thread (pure). */
 static inline uint16_t udrv_htons(uint16_t v)
 {
 	return udrv_ntohs(v);
 }
 
+/* udrv_htonl - a 32-bit value from host to network order.
+ * Context: any thread (pure). */
 static inline uint32_t udrv_htonl(uint32_t v)
 {
 	return udrv_ntohl(v);
 }
 
-/* The Ethernet header at the start of the packet's data, or NULL when the
- * first segment holds fewer than UDRV_ETH_HLEN bytes. */
+/* udrv_pkt_eth - the Ethernet header at the start of the packet's data, or
+ * NULL when the first segment holds fewer than UDRV_ETH_HLEN bytes. Points
+ * into the packet: valid while the caller owns it. Context: the thread that
+ * owns the packet. */
 static inline struct udrv_eth_hdr *udrv_pkt_eth(struct udrv_pkt *p)
 {
 	return p->data_len >= UDRV_ETH_HLEN ? (struct udrv_eth_hdr *)udrv_pkt_data(p) : NULL;
 }
 
-/* Header length of an IPv4 header in bytes (IHL x 4). */
+/* udrv_ipv4_hlen - length of the IPv4 header @ip in bytes (IHL x 4; not
+ * checked: use it on a header from udrv_pkt_ipv4). Context: any thread. */
 static inline unsigned udrv_ipv4_hlen(const struct udrv_ipv4_hdr *ip)
 {
 	return (ip->version_ihl & 0xfu) * 4u;
 }
 
-/* The IPv4 header right after an untagged Ethernet header, or NULL unless the
- * EtherType is IPv4, the version is 4, IHL >= 5 and the whole header (with its
- * options) lies in the first segment. */
+/* udrv_pkt_ipv4 - the IPv4 header right after an untagged Ethernet header, or
+ * NULL unless the EtherType is IPv4, the version is 4, IHL >= 5 and the whole
+ * header (with its options) lies in the first segment. The checksum and total
+ * length are not checked. Valid while the caller owns @p. Context: the thread
+ * that owns the packet. */
 static inline struct udrv_ipv4_hdr *udrv_pkt_ipv4(struct udrv_pkt *p)
 {
 	struct udrv_eth_hdr *eth = udrv_pkt_eth(p);
@@ -127,9 +140,10 @@ static inline struct udrv_ipv4_hdr *udrv_pkt_ipv4(struct udrv_pkt *p)
 	return ip;
 }
 
-/* The UDP header after ip (from udrv_pkt_ipv4(p)), or NULL unless ip is not
- * NULL, its protocol is UDP, it is not a non-first fragment (which carries
- * no UDP header) and the 8 bytes lie in the first segment. */
+/* udrv_pkt_udp - the UDP header after @ip (from udrv_pkt_ipv4(@p)), or NULL
+ * unless @ip is not NULL, its protocol is UDP, it is not a non-first fragment
+ * (which carries no UDP header) and the 8 bytes lie in the first segment. Valid
+ * while the caller owns @p. Context: the thread that owns the packet. */
 static inline struct udrv_udp_hdr *udrv_pkt_udp(struct udrv_pkt *p, struct udrv_ipv4_hdr *ip)
 {
 	if (!ip || ip->proto != UDRV_IPPROTO_UDP || (udrv_ntohs(ip->frag_off) & 0x1fff) ||
@@ -138,7 +152,8 @@ static inline struct udrv_udp_hdr *udrv_pkt_udp(struct udrv_pkt *p, struct udrv_
 	return (struct udrv_udp_hdr *)((uint8_t *)ip + udrv_ipv4_hlen(ip));
 }
 
-/* Exchange source and destination MAC addresses (send a frame back). */
+/* udrv_eth_swap_macs - exchange the source and destination MAC addresses
+ * (to send a frame back). Context: the thread that owns the packet. */
 static inline void udrv_eth_swap_macs(struct udrv_eth_hdr *eth)
 {
 	uint8_t tmp[UDRV_NET_ETH_ALEN];

@@ -63,15 +63,29 @@ struct udrv_net_model_opts {
 	bool out_of_order;    /* complete each batch in reverse order (allowed by 2.7.14) */
 };
 
-/* Open a model device; close it with udrv_dev_close(). */
+/* udrv_net_model_open - create a virtio-net model and open it as a device
+ * (drive it with udrv_net_open_dev).
+ * @opts: NULL or zero fields: the defaults above
+ * @out:  receives the handle
+ * Returns 0; -EINVAL (@out NULL, opts->size too small, max_pairs or
+ * queue_size out of range: logged); -ENOMEM; the errors of
+ * udrv_dev_open_model. Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the caller's until udrv_dev_close(), which
+ * frees the model. */
 int udrv_net_model_open(const struct udrv_net_model_opts *opts, struct udrv_dev **out);
 
-/* Corrupt the next used entry the model writes on virtqueue vq (rx queue N is
- * vq 2N, tx queue N is vq 2N+1). -EINVAL if dev is not this model. */
+/* udrv_net_model_inject - corrupt the next used entry the model writes on
+ * virtqueue @vq (rx queue N is vq 2N, tx queue N is vq 2N+1) with @f.
+ * Returns 0; -EINVAL (@dev not a virtio-net model, @vq beyond its queues).
+ * Context: any thread (an atomic store the model thread reads). */
 int udrv_net_model_inject(struct udrv_dev *dev, uint16_t vq, enum udrv_net_model_fault f);
-/* Link status as the device reports it (VIRTIO_NET_S_LINK_UP). */
+/* udrv_net_model_set_link - the link status the device reports
+ * (VIRTIO_NET_S_LINK_UP), with a config generation change.
+ * Returns 0; -EINVAL (@dev not a virtio-net model). Context: any thread. */
 int udrv_net_model_set_link(struct udrv_dev *dev, bool up);
-/* Set DEVICE_NEEDS_RESET in device_status and stop processing until reset. */
+/* udrv_net_model_needs_reset - at its next poll the model sets
+ * DEVICE_NEEDS_RESET in device_status and stops processing until reset.
+ * Returns 0; -EINVAL (@dev not a virtio-net model). Context: any thread. */
 int udrv_net_model_needs_reset(struct udrv_dev *dev);
 
 struct udrv_net_model_stats {
@@ -84,6 +98,9 @@ struct udrv_net_model_stats {
 	uint16_t pairs;       /* last VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET value */
 	uint8_t mac[6];       /* current address (CTRL_MAC_ADDR_SET) */
 };
+/* udrv_net_model_stats - copy the model's counters into @st (consistent:
+ * under the model's lock).
+ * Returns 0; -EINVAL (@dev not a virtio-net model). Context: any thread. */
 int udrv_net_model_stats(struct udrv_dev *dev, struct udrv_net_model_stats *st);
 
 #ifdef __cplusplus

@@ -13,8 +13,8 @@
  * write an MMIO doorbell for I/O queues (UDRV_NVME_MODEL_LAZY_SHADOW_DB: it
  * sleeps on EventIdx instead, as QEMU's controller does).
  *
- * Thread safety: udrv_nvme_model_inject/clear/stats may be called from any
- * thread while the model runs on its runtime thread.
+ * Thread safety: udrv_nvme_model_inject/clear/stats/ns_data may be called
+ * from any thread while the model runs on its runtime thread.
  */
 #ifndef UDRV_NVME_MODEL_H
 #define UDRV_NVME_MODEL_H
@@ -56,18 +56,28 @@ struct udrv_nvme_model_opts {
 	uint32_t flags;             /* enum udrv_nvme_model_flags */
 };
 
-/* Create a model and open it as a device. model may be NULL. Close with
- * udrv_dev_close(dev), which frees the model. */
+/* udrv_nvme_model_open - create an NVMe controller model and open it as a
+ * device (udrv_dev_open_model); drive it with udrv_nvme_ctrl_open(*dev).
+ * @opts:  NULL or zero fields: the defaults above
+ * @dev:   receives the device handle
+ * @model: receives the model, for the calls below (may be NULL)
+ * Returns 0; -EINVAL (@dev NULL, opts->size 0, an option out of range;
+ * logged); -ENOMEM (the namespaces' memory: logged with the fix); the errors
+ * of udrv_dev_open_model. Initialises the runtime with defaults if needed.
+ * Context: any thread. Ownership: the caller's until udrv_dev_close(*dev),
+ * which frees the model (*model is then invalid). */
 int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_dev **dev,
 			 struct udrv_nvme_model **model);
 
-/* Parse a device spec of the form model[:opt[,opt...]] with opts null,
+/* udrv_nvme_model_open_spec - open a model from a device argument as the
+ * tools take it: model[:opt[,opt...]] with opts null,
  * ns=N (1..16), lba=BYTES (512..65536, a power of two), blocks=N (1..2^40),
  * mdts=N (1..15), qsize=N (2..65536), nosgl, noshadow, lazyshadow
  * (UDRV_NVME_MODEL_LAZY_SHADOW_DB); any length. Returns 1
  * and opens the model if spec names a model, 0 if it does not (a BDF),
  * -EINVAL (logged, naming the option) if it is malformed or out of range, or
- * the error of udrv_nvme_model_open (-ENOMEM). */
+ * the error of udrv_nvme_model_open (-ENOMEM).
+ * Context: any thread. Ownership: as udrv_nvme_model_open. */
 int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 			      struct udrv_nvme_model **model);
 
@@ -99,9 +109,14 @@ struct udrv_nvme_model_fault {
 	uint32_t offset, value; /* PATCH_DATA: offset below 4096 */
 };
 
-/* Arm a fault (up to 8 at once). -ENOSPC when full, -EINVAL if malformed. */
+/* udrv_nvme_model_inject - arm fault @f (copied) for the commands it
+ * matches; CFS and GONE take effect at the next poll and use no slot.
+ * Returns 0; -ENOSPC (8 faults armed); -EINVAL (NULL, f->size 0, unknown
+ * kind, PATCH_DATA offset beyond 4092). Not logged.
+ * Context: any thread (a mutex shared with the model thread). */
 int udrv_nvme_model_inject(struct udrv_nvme_model *m, const struct udrv_nvme_model_fault *f);
-/* Disarm every fault. */
+/* udrv_nvme_model_clear_faults - disarm every fault (not CFS or GONE once
+ * fired: reset the controller). Context: any thread. */
 void udrv_nvme_model_clear_faults(struct udrv_nvme_model *m);
 
 struct udrv_nvme_model_stats {
@@ -111,10 +126,17 @@ struct udrv_nvme_model_stats {
 	uint64_t mmio_sq_doorbells;/* I/O SQ tail changes seen through MMIO */
 	uint64_t shadow_sq_doorbells; /* ... through the shadow doorbell buffer */
 };
+/* udrv_nvme_model_stats - copy the model's counters into @st (a snapshot,
+ * not atomic as a whole: the model thread writes them).
+ * Context: any thread. */
 void udrv_nvme_model_stats(struct udrv_nvme_model *m, struct udrv_nvme_model_stats *st);
 
-/* The backing store of namespace nsid (NULL in null mode), for tests that
- * check what reached the "media". */
+/* udrv_nvme_model_ns_data - the backing store of namespace @nsid, for tests
+ * that check what reached the "media"; @len receives its size (may be NULL;
+ * 0 in null mode). Returns NULL for an absent namespace or in null mode.
+ * Context: any thread (plain memory the model thread writes: read it while
+ * no command on it is outstanding). Ownership: the model's, until
+ * udrv_dev_close. */
 uint8_t *udrv_nvme_model_ns_data(struct udrv_nvme_model *m, uint32_t nsid, size_t *len);
 
 #ifdef __cplusplus

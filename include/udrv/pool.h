@@ -69,7 +69,8 @@ void udrv_pool_put_bulk(struct udrv_pool *pool, void *const *objs, unsigned n);
 /* udrv_pool_available - elements not handed out (shared ring plus every
  * thread's cache); a snapshot while other threads run. Context: any thread. */
 uint32_t udrv_pool_available(const struct udrv_pool *pool);
-/* udrv_pool_elem_size - bytes per element (elem_size rounded up to align). */
+/* udrv_pool_elem_size - bytes per element (elem_size rounded up to align).
+ * Context: any thread. */
 size_t udrv_pool_elem_size(const struct udrv_pool *pool);
 /* udrv_pool_index - index of an element (0..count-1), or -1 if @obj is not
  * an element of @pool. Context: any thread. */

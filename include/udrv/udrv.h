@@ -3,13 +3,18 @@
  * udrv: userspace polled-mode drivers for NVMe SSDs and NICs. The umbrella header.
  *
  * Conventions of every public header (the reference comments above each
- * function say only what differs):
+ * function -- "name - what it does", @parameters, Returns, Context,
+ * Ownership -- say only what differs; tests/api/check-doc-comments.py checks
+ * that every exported function has one):
  *
  * Returns     int functions return 0 (or a count) on success and a negative
  *             errno on failure; the error is logged with what went wrong and
- *             how to fix it, and udrv_last_error() returns that message on the
- *             calling thread. Functions returning a pointer return NULL on
- *             failure. Out-parameters are written only on success.
+ *             how to fix it (except a NULL handle or pointer, and where a
+ *             comment says "not logged"), and udrv_last_error() returns that
+ *             message on the calling thread.
+ *             Functions returning a pointer return NULL on failure.
+ *             Out-parameters are written only on success (a handle's out
+ *             pointer may be set to NULL on failure).
  * Options     structs named *_opts start with `size_t size` (set it to
  *             sizeof the struct: the struct can grow without breaking callers);
  *             a NULL opts pointer and zero fields mean the documented defaults.
