@@ -115,8 +115,8 @@ int udrv_blk_start(struct udrv_blk_dev *bd);
  * returns. Also for a device never started (the queues' fetches are
  * cancelled). Safe to call more than once (0 after the first success).
  * Returns 0; the -errno of STOP_DEV (logged).
- * Context: the control thread, or a signal-handling thread; not a queue
- * thread. */
+ * Context: the control thread (not a queue thread, not a signal handler,
+ * not concurrently with other control calls on @bd). */
 int udrv_blk_stop(struct udrv_blk_dev *bd);
 
 /* udrv_blk_destroy - after every queue thread returned (or never started):

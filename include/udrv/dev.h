@@ -125,8 +125,9 @@ int udrv_dev_region_info(struct udrv_dev *dev, unsigned index, struct udrv_regio
  * @addr: receives the address; @len: receives the BAR's size (may be NULL)
  * Returns 0; -EINVAL (NULL argument, @bar above 5); -ENOENT (BAR not
  * implemented); -ENOTSUP (not mmappable: an I/O-port BAR, use
- * udrv_dev_bar_read); -ENODEV (released); -ENOMEM; -EIO or the mmap's
- * -errno. All but -ENODEV are logged.
+ * udrv_dev_bar_read); -ENODEV (released); -ENOMEM (no address space for
+ * the BAR); -EIO or the mmap's -errno. Logged: a bad @bar, -ENOENT,
+ * -ENOTSUP, -EIO and a failed mmap.
  * Context: any thread. Ownership: the mapping belongs to the handle: it lives
  * until udrv_dev_close (after a release it reads all ones and drops stores);
  * mapping twice returns the same address. */

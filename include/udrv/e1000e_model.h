@@ -66,10 +66,11 @@ struct udrv_e1000e_model_opts {
  * frees the model. */
 int udrv_e1000e_model_open(const struct udrv_e1000e_model_opts *opts, struct udrv_dev **out);
 
-/* udrv_e1000e_model_inject - arm fault @f for the next descriptor it
- * applies to (replaces a pending one).
+/* udrv_e1000e_model_inject - arm fault @f (replaces a pending one); it takes
+ * effect as the enum above says, at the model's next poll.
  * Returns 0; -EINVAL (@dev not an 82574L model, unknown @f).
- * Context: any thread (an atomic store the model thread reads). */
+ * Context: any thread (an atomic store the model thread reads), while no
+ * burst runs on the port for the ring faults. */
 int udrv_e1000e_model_inject(struct udrv_dev *dev, enum udrv_e1000e_model_fault f);
 /* udrv_e1000e_model_set_link - STATUS.LU; while the link is down
  * transmitted frames are lost.

@@ -123,9 +123,9 @@ static inline unsigned udrv_pkt_tailroom(const struct udrv_pkt *p)
 }
 
 /* udrv_pkt_reset - make @p an empty one-segment packet with the standard
- * headroom (next NULL, lengths 0, flags 0; buf_iova, pool, buf_len and udata
- * kept). It does not free a chained segment. Context: whichever thread owns
- * the packet. */
+ * headroom (next NULL, lengths 0, ol_flags 0; buf_iova, pool, buf_len,
+ * l2_len, l3_len, rxq and udata kept). It does not free a chained segment.
+ * Context: whichever thread owns the packet. */
 static inline void udrv_pkt_reset(struct udrv_pkt *p)
 {
 	p->next = NULL;

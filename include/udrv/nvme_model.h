@@ -115,8 +115,9 @@ struct udrv_nvme_model_fault {
  * kind, PATCH_DATA offset beyond 4092). Not logged.
  * Context: any thread (a mutex shared with the model thread). */
 int udrv_nvme_model_inject(struct udrv_nvme_model *m, const struct udrv_nvme_model_fault *f);
-/* udrv_nvme_model_clear_faults - disarm every fault (not CFS or GONE once
- * fired: reset the controller). Context: any thread. */
+/* udrv_nvme_model_clear_faults - disarm every armed fault. CFS and GONE,
+ * which stop the model, are undone only by a function-level reset
+ * (udrv_dev_reset). Context: any thread. */
 void udrv_nvme_model_clear_faults(struct udrv_nvme_model *m);
 
 struct udrv_nvme_model_stats {
