@@ -36,6 +36,8 @@ struct mdev {
 	int paused;            /* atomic: reset in progress */
 	int in_poll;           /* atomic */
 	int manual;            /* atomic: polled by udrvi_model_poll only */
+	int inline_io;         /* atomic: manual, and drivers poll it when their queues run empty */
+	int polling;           /* atomic: a thread is in udrvi_model_poll */
 	uint64_t dma_faults;   /* atomic */
 	udrvi_model_tamper_fn tamper; /* model_hook.h */
 	void *tamper_arg;
@@ -111,7 +113,8 @@ static int model_reset(struct udrv_dev *dev)
 	struct mdev *md = to_mdev(dev);
 
 	__atomic_store_n(&md->paused, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&md->in_poll, __ATOMIC_SEQ_CST))
+	while (__atomic_load_n(&md->in_poll, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&md->polling, __ATOMIC_SEQ_CST))
 		sched_yield();
 	if (md->ops->reset)
 		md->ops->reset(md->ctx, dev);
@@ -322,9 +325,31 @@ bool udrvi_model_waiting(struct udrv_dev *dev)
 	return true;
 }
 
+/* Threads of an inline model poll it at any time (one queue pair each), so
+ * a poll excludes the others; one that finds the model busy returns false
+ * and polls again later, as a driver waiting for a device does anyway. */
 bool udrvi_model_poll(struct udrv_dev *dev)
 {
 	struct mdev *md = to_mdev(dev);
+	bool busy;
 
-	return md->ops->poll(md->ctx, dev);
+	if (__atomic_exchange_n(&md->polling, 1, __ATOMIC_SEQ_CST))
+		return false;
+	busy = !__atomic_load_n(&md->paused, __ATOMIC_SEQ_CST) && md->ops->poll(md->ctx, dev);
+	__atomic_store_n(&md->polling, 0, __ATOMIC_RELEASE);
+	return busy;
+}
+
+void udrvi_model_set_inline(struct udrv_dev *dev, bool on)
+{
+	udrvi_model_set_manual(dev, on);
+	__atomic_store_n(&to_mdev(dev)->inline_io, on, __ATOMIC_SEQ_CST);
+}
+
+bool udrvi_model_inline(const struct udrv_dev *dev)
+{
+	return dev && dev->is_model &&
+	       __atomic_load_n(&((const struct mdev *)((const char *)dev -
+						       offsetof(struct mdev, dev)))->inline_io,
+			       __ATOMIC_RELAXED);
 }

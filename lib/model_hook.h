@@ -54,8 +54,19 @@ enum udrvi_tamper_action udrvi_model_tamper(struct udrv_dev *dev, enum udrvi_mod
  * flight) and only udrvi_model_poll() polls the model. Off: the thread
  * polls again. */
 void udrvi_model_set_manual(struct udrv_dev *dev, bool manual);
-/* One poll on the caller's thread (manual mode). Returns whether it did work. */
+/* One poll on the caller's thread (manual mode). Returns whether it did work;
+ * false also when another thread is polling the model at that moment. */
 bool udrvi_model_poll(struct udrv_dev *dev);
+
+/* Inline mode (for instruction counting, e.g. under callgrind, where the
+ * model thread would run only when valgrind switches threads and a polling
+ * driver would count thousands of empty polls per I/O): manual mode, and a
+ * driver whose I/O completion queue is empty polls the model once on its own
+ * thread before it reports nothing (udrvi_model_poll), so every command
+ * queued before a poll completes in that poll. Set at open, before any
+ * queue exists; drivers read it once per queue (udrvi_model_inline). */
+void udrvi_model_set_inline(struct udrv_dev *dev, bool on);
+bool udrvi_model_inline(const struct udrv_dev *dev);
 
 /* A driver waiting for its device calls this where it would nap or yield:
  * for a model in manual mode it polls the model on this thread and returns

@@ -246,6 +246,15 @@ void udrv_nvme_qpair_ring_doorbell(struct udrv_nvme_qpair *qp)
 		nvme_ring_sq(qp);
 }
 
+/* An inline model (model_hook.h): let it execute everything submitted so far
+ * on this thread; true when a completion is now at the head. */
+static __attribute__((noinline)) bool nvme_model_run(struct udrv_nvme_qpair *qp)
+{
+	while (udrvi_model_poll(qp->ctrl->dev))
+		;
+	return (qp->cq[qp->cq_head].status & 1u) == qp->cq_phase;
+}
+
 int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 {
 	uintptr_t self = nvme_thread_id();
@@ -263,8 +272,10 @@ int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 	if (qp->sq_tail != qp->sq_db_last)
 		nvme_ring_sq(qp);
 	/* Nothing new at the head -- most polls of a busy-polling thread: only
-	 * the deferred CQ head doorbell (see process_cq) and the timeout clock. */
-	if ((qp->cq[qp->cq_head].status & 1u) != qp->cq_phase) {
+	 * the deferred CQ head doorbell (see process_cq) and the timeout clock.
+	 * An inline model (instruction counting) executes what was queued now. */
+	if ((qp->cq[qp->cq_head].status & 1u) != qp->cq_phase &&
+	    (likely(!qp->model_inline) || !nvme_model_run(qp))) {
 		rc = 0;
 		if (unlikely(qp->cq_head != qp->cq_db_last) && ++qp->cq_idle >= 16)
 			nvme_ring_cq(qp);

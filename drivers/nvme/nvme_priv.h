@@ -135,6 +135,7 @@ struct udrv_nvme_qpair {
 	uint16_t cq_idle;          /* empty polls since the head doorbell lagged */
 	uint16_t qid;
 	bool use_sgl;              /* SGL for every transfer */
+	bool model_inline;         /* an inline model: poll it when the CQ is empty (model_hook.h) */
 	bool sgl_ok;               /* controller supports SGL (iovec without PRP rules) */
 	uint32_t nreq;             /* qsize - 1; reqs[] has qsize entries, the last a dummy */
 	uint32_t outstanding;

@@ -233,6 +233,7 @@ int udrv_nvme_qpair_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_q
 	if (rc < 0)
 		goto unlock;
 	qp->use_sgl = qp->sgl_ok && (o.flags & UDRV_NVME_QPAIR_PREFER_SGL);
+	qp->model_inline = udrvi_model_inline(ctrl->dev);
 	qp->fast_max = qp->use_sgl ? 0 : NVME_PAGE_SIZE;
 	rc = udrvi_nvme_create_queues(ctrl, qp);
 	if (rc < 0) {

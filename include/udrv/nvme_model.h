@@ -41,6 +41,12 @@ enum udrv_nvme_model_flags {
 	 * until an MMIO doorbell write wakes it, so a host that ignores EventIdx
 	 * (or leaves a stale one) stalls. */
 	UDRV_NVME_MODEL_LAZY_SHADOW_DB = 1u << 4,
+	/* The model's thread stays idle: the model executes commands on the
+	 * thread of the driver that polls an empty completion queue (and of
+	 * admin waits), so a poll after a submission completes it. For counting
+	 * a program's instructions per I/O (e.g. under callgrind, which runs one
+	 * thread at a time) without empty polls; several queue pairs take turns. */
+	UDRV_NVME_MODEL_INLINE = 1u << 5,
 };
 
 struct udrv_nvme_model_opts {
@@ -72,7 +78,7 @@ int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_de
 /* udrv_nvme_model_open_spec - open a model from a device argument as the
  * tools take it: model[:opt[,opt...]] with opts null,
  * ns=N (1..16), lba=BYTES (512..65536, a power of two), blocks=N (1..2^40),
- * mdts=N (1..15), qsize=N (2..65536), nosgl, noshadow, lazyshadow
+ * mdts=N (1..15), qsize=N (2..65536), nosgl, noshadow, lazyshadow, inline
  * (UDRV_NVME_MODEL_LAZY_SHADOW_DB); any length. Returns 1
  * and opens the model if spec names a model, 0 if it does not (a BDF),
  * -EINVAL (logged, naming the option) if it is malformed or out of range, or

@@ -552,6 +552,8 @@ int udrv_nvme_model_open(const struct udrv_nvme_model_opts *opts, struct udrv_de
 	rc = udrv_dev_open_model(&nm_ops, m, m->name, dev);
 	if (rc < 0)
 		goto free_model;
+	if (o.flags & UDRV_NVME_MODEL_INLINE)
+		udrvi_model_set_inline(*dev, true);
 	if (model)
 		*model = m;
 	return 0;
@@ -661,6 +663,8 @@ int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 			o.flags |= UDRV_NVME_MODEL_NO_SHADOW_DB;
 		else if (!strcmp(tok, "lazyshadow") && !eq)
 			o.flags |= UDRV_NVME_MODEL_LAZY_SHADOW_DB;
+		else if (!strcmp(tok, "inline") && !eq)
+			o.flags |= UDRV_NVME_MODEL_INLINE;
 		else if (!strcmp(tok, "ns") && eq)
 			rc = spec_num(spec, tok, eq, 1, NM_MAX_NS, &v), o.namespaces = (uint32_t)v;
 		else if (!strcmp(tok, "lba") && eq)
@@ -689,7 +693,7 @@ int udrv_nvme_model_open_spec(const char *spec, struct udrv_dev **dev,
 bad:
 	free(buf);
 	udrv_log(UDRV_LOG_ERROR, NULL, "bad model spec \"%s\": expected model[:opt,...] with opts "
-		 "null, nosgl, noshadow, lazyshadow, ns=1..16, lba=512..65536 (a power of two), "
+		 "null, nosgl, noshadow, lazyshadow, inline, ns=1..16, lba=512..65536 (a power of two), "
 		 "blocks=1..2^40, mdts=1..15, qsize=2..65536 (e.g. model:null or model:ns=2,lba=4096)",
 		 spec);
 	return -EINVAL;

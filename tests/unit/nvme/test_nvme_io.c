@@ -661,6 +661,57 @@ static void qpair__one_per_thread(void **state)
 	nt_close(&t);
 }
 
+/* Inline model (instruction counting): a single poll right after the
+ * doorbell completes the whole batch on the polling thread, data included,
+ * and two threads with a queue pair each take turns at the model. */
+static void model_inline__one_poll_completes_the_batch(void **state)
+{
+	static const struct udrv_nvme_model_opts mo = { .size = sizeof(mo),
+							.flags = UDRV_NVME_MODEL_INLINE };
+	struct thr th[2] = { { .base = 0 }, { .base = 1000 } };
+	struct udrv_nvme_model_stats ms;
+	struct nt_done d[16];
+	pthread_t tid[2];
+	uint8_t *buf;
+	struct nt t;
+
+	(void)state;
+	nt_open(&t, &mo, NULL, NULL);
+	buf = nt_dma(16 * 512);
+	memset(d, 0, sizeof(d));
+	for (int i = 0; i < 16; i++) {
+		buf[i * 512] = (uint8_t)(0x40 + i);
+		assert_int_equal(udrv_nvme_write(t.qp, 1, buf + i * 512, 100 + i, 1, 0, nt_cb, &d[i]), 0);
+	}
+	udrv_nvme_model_stats(t.model, &ms);
+	assert_int_equal(ms.io_cmds, 0); /* nothing runs the model but a poll */
+	assert_int_equal(udrv_nvme_qpair_poll(t.qp, 0), 16);
+	memset(buf, 0, 16 * 512);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(udrv_nvme_read(t.qp, 1, buf + i * 512, 100 + i, 1, 0, nt_cb, &d[i]), 0);
+	}
+	assert_int_equal(udrv_nvme_qpair_poll(t.qp, 0), 16);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(d[i].calls, 2);
+		assert_int_equal(d[i].status, 0);
+		assert_int_equal(buf[i * 512], 0x40 + i);
+	}
+	assert_int_equal(udrv_nvme_qpair_poll(t.qp, 0), 0); /* idle: nothing to run */
+	for (int i = 0; i < 2; i++) {
+		th[i].ctrl = t.ctrl;
+		assert_int_equal(pthread_create(&tid[i], NULL, io_thread, &th[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(tid[i], NULL);
+		assert_int_equal(th[i].ok, 1);
+	}
+	udrv_dma_free(buf);
+	nt_close(&t);
+	assert_int_equal(udrv_nvme_model_open_spec("model:null,inline", &t.dev, NULL), 1);
+	udrv_dev_close(t.dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +734,7 @@ int main(void)
 		cmocka_unit_test(model_spec__range_checked_and_any_length),
 		cmocka_unit_test(ctrl_open__not_nvme_class__says_so),
 		cmocka_unit_test(qpair__one_per_thread),
+		cmocka_unit_test(model_inline__one_poll_completes_the_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
