@@ -8,10 +8,17 @@
  *
  * The engine is asynchronous in fio's sense: queue() places a command in the
  * submission queue without touching the device, commit() rings the SQ tail
- * doorbell once for the whole batch, getevents() busy-polls the completion
- * queues (no sleep, no system call) and event() hands the completed io_us back.
- * fio's I/O buffers are allocated in udrv DMA memory (iomem_alloc), so data
- * moves between the device and fio's buffers without a copy. See docs/fio.md.
+ * doorbell once for the whole batch and stamps the batch's issue time with one
+ * clock read (as fio's io_uring and libaio engines do), getevents() busy-polls
+ * the completion queues (no sleep, no system call) and event() hands the
+ * completed io_us back. fio's I/O buffers are allocated in udrv DMA memory
+ * (iomem_alloc), so data moves between the device and fio's buffers without a
+ * copy. See docs/fio.md.
+ *
+ * Per I/O the engine does no allocation, lock, system call or division: each
+ * io_u has its context from io_u_init, a job's single file (the usual case) is
+ * reached without a loop, and completions are collected by the driver's
+ * callback into an array that event() indexes.
  *
  * Built against the headers of the fio that loads it (scripts/fetch-fio-src.sh):
  * fio refuses an engine whose FIO_IOOPS_VERSION differs.
@@ -23,6 +30,9 @@
 #include <udrv/udrv.h>
 
 #include "fio_udrv_target.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 struct fu_options {
 	void *pad; /* fio stores the thread_data pointer here */
@@ -39,15 +49,19 @@ struct fu_file {
 struct fu_thread {
 	struct fu_file **files;   /* by fio file number */
 	unsigned nfiles;
+	struct fu_file *only;     /* files[0] when it is the job's only file */
+	uint32_t write_flags;     /* UDRV_NVME_IO_FUA with fua=1 */
 	struct io_u **events;     /* completed, not yet handed to fio */
 	unsigned nevents, returned, cap;
+	struct io_u **queued;     /* queued since the last commit (issue time) */
+	unsigned nqueued;
 };
 
 /* One io_u's engine data. */
 struct fu_io {
 	struct io_u *io_u;
 	struct fu_thread *th;
-	uint16_t status;           /* NVMe status of the last completion */
+	uint16_t status;           /* NVMe status of a failed completion; 0: refused */
 };
 
 static struct fio_option fu_option_list[] = {
@@ -173,6 +187,7 @@ static int fu_setup(struct thread_data *td)
 		fio_file_set_size_known(f);
 		FILE_SET_ENG_DATA(f, ff);
 	}
+	th->only = th->nfiles == 1 ? th->files[0] : NULL;
 	return 0;
 }
 
@@ -192,10 +207,13 @@ static int fu_init(struct thread_data *td)
 	th = fu_thread_get(td);
 	if (!th)
 		return fu_fail(td, ENOMEM, "udrv init", "out of memory");
+	/* At most iodepth io_us exist, so neither array can overflow. */
 	th->cap = td->o.iodepth + 1;
 	th->events = calloc(th->cap, sizeof(*th->events));
-	if (!th->events)
+	th->queued = calloc(th->cap, sizeof(*th->queued));
+	if (!th->events || !th->queued)
 		return fu_fail(td, ENOMEM, "udrv init", "out of memory");
+	th->write_flags = td->eo && ((struct fu_options *)td->eo)->fua ? UDRV_NVME_IO_FUA : 0;
 	return 0;
 }
 
@@ -218,6 +236,7 @@ static void fu_cleanup(struct thread_data *td)
 	}
 	free(th->files);
 	free(th->events);
+	free(th->queued);
 	free(th);
 	td->io_ops_data = NULL;
 }
@@ -280,8 +299,9 @@ static int fu_io_u_init(struct thread_data *td, struct io_u *io_u)
 	if (!io)
 		return 1;
 	io->io_u = io_u;
+	io->th = td->io_ops_data; /* fio runs init (fu_init) before io_u_init */
 	io_u->engine_data = io;
-	return 0;
+	return io->th ? 0 : 1;
 }
 
 static void fu_io_u_free(struct thread_data *td, struct io_u *io_u)
@@ -290,22 +310,20 @@ static void fu_io_u_free(struct thread_data *td, struct io_u *io_u)
 	io_u->engine_data = NULL;
 }
 
+/* fio cleared io_u->error and resid before queue(): only a failure sets them. */
 static void fu_done(void *arg, const struct udrv_nvme_cpl *cpl)
 {
 	struct fu_io *io = arg;
 	struct io_u *io_u = io->io_u;
 	struct fu_thread *th = io->th;
 
-	io->status = cpl->status;
-	if (UDRV_NVME_STATUS_OK(cpl->status)) {
-		io_u->error = 0;
-		io_u->resid = 0;
-	} else {
+	if (unlikely(!UDRV_NVME_STATUS_OK(cpl->status))) {
+		io->status = cpl->status;
 		io_u->error = cpl->status == UDRV_NVME_STATUS_ABORTED ? ECANCELED : EIO;
 		io_u->resid = io_u->xfer_buflen;
 	}
 	/* At most iodepth io_us exist: the array cannot overflow. */
-	if (th->nevents < th->cap)
+	if (likely(th->nevents < th->cap))
 		th->events[th->nevents++] = io_u;
 }
 
@@ -324,26 +342,28 @@ static char *fu_errdetails(struct io_u *io_u)
 
 static enum fio_q_status fu_refuse(struct thread_data *td, struct io_u *io_u, int err)
 {
+	((struct fu_io *)io_u->engine_data)->status = 0;
 	io_u->error = err;
 	return FIO_Q_COMPLETED;
 }
 
 static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 {
-	struct fu_options *o = td->eo;
 	struct fu_file *ff = FILE_ENG_DATA(io_u->file);
 	struct fu_io *io = io_u->engine_data;
+	struct fu_thread *th = io->th;
 	const struct fu_target *t = &ff->t;
-	uint64_t lba = io_u->offset / t->lba_size;
-	uint32_t nlb = (uint32_t)(io_u->xfer_buflen / t->lba_size);
+	uint64_t lba = io_u->offset >> t->lba_shift;
+	uint64_t nlb64 = io_u->xfer_buflen >> t->lba_shift;
+	uint32_t nlb = (uint32_t)nlb64;
 	struct udrv_nvme_range range;
 	int rc;
 
-	fio_ro_check(td, io_u);
-	io->th = td->io_ops_data;
-	io->status = 0;
-	if (ddir_rw(io_u->ddir) || io_u->ddir == DDIR_TRIM) {
-		if (io_u->offset % t->lba_size || io_u->xfer_buflen % t->lba_size || !nlb) {
+	/* fio checked the direction (fio_ro_check) and cleared error and resid.
+	 * Whole LBAs, 1 to 2^32 of them (one compare: nlb64 - 1 wraps at 0). */
+	if (likely(ddir_rw(io_u->ddir)) || io_u->ddir == DDIR_TRIM) {
+		if (unlikely(((io_u->offset | io_u->xfer_buflen) & (t->lba_size - 1)) |
+			     (nlb64 - 1 >= UINT32_MAX))) {
 			log_err("fio-udrv: %s: offset %llu length %llu are not whole LBAs of %u bytes\n",
 				io_u->file->file_name, io_u->offset, io_u->xfer_buflen, t->lba_size);
 			return fu_refuse(td, io_u, EINVAL);
@@ -354,8 +374,8 @@ static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 		rc = udrv_nvme_read(ff->qp, t->nsid, io_u->xfer_buf, lba, nlb, 0, fu_done, io);
 		break;
 	case DDIR_WRITE:
-		rc = udrv_nvme_write(ff->qp, t->nsid, io_u->xfer_buf, lba, nlb,
-				     o && o->fua ? UDRV_NVME_IO_FUA : 0, fu_done, io);
+		rc = udrv_nvme_write(ff->qp, t->nsid, io_u->xfer_buf, lba, nlb, th->write_flags,
+				     fu_done, io);
 		break;
 	case DDIR_TRIM:
 		if (!t->dsm) {
@@ -380,26 +400,76 @@ static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 	default:
 		return fu_refuse(td, io_u, EINVAL);
 	}
-	if (rc == -EAGAIN)
-		return FIO_Q_BUSY;
-	if (rc < 0) {
+	if (unlikely(rc < 0)) {
+		if (rc == -EAGAIN)
+			return FIO_Q_BUSY;
 		log_err("fio-udrv: %s: %s refused: %s\n", io_u->file->file_name,
 			io_ddir_name(io_u->ddir),
 			*udrv_last_error() ? udrv_last_error() : strerror(-rc));
 		return fu_refuse(td, io_u, -rc);
 	}
+	th->queued[th->nqueued++] = io_u; /* at most iodepth: cap is iodepth + 1 */
 	return FIO_Q_QUEUED;
 }
 
-/* One SQ tail doorbell per queue pair for everything queued since the last commit. */
+/* One SQ tail doorbell per queue pair for everything queued since the last
+ * commit, and one clock read for the batch's issue time: the commands reach
+ * the device now (FIO_ASYNCIO_SETS_ISSUE_TIME; fio's io_uring engine does the
+ * same). fio also calls this before each getevents. */
+static __attribute__((noinline)) void fu_commit_batch(struct thread_data *td,
+							struct fu_thread *th)
+{
+	unsigned i, n = th->nqueued;
+
+	if (likely(th->only != NULL)) {
+		udrv_nvme_qpair_ring_doorbell(th->only->qp);
+	} else {
+		for (i = 0; i < th->nfiles; i++)
+			if (th->files[i] && th->files[i]->qp)
+				udrv_nvme_qpair_ring_doorbell(th->files[i]->qp);
+	}
+	if (fio_fill_issue_time(td)) {
+		struct timespec now;
+
+		fio_gettime(&now, NULL);
+		for (i = 0; i < n; i++)
+			th->queued[i]->issue_time = now;
+		if (!td->o.disable_slat) /* else io_u_queued does nothing */
+			for (i = 0; i < n; i++)
+				io_u_queued(td, th->queued[i]); /* submission latency */
+		if (td->o.read_iolog_file)
+			td->last_issue = now;
+	}
+	io_u_mark_submit(td, n);
+	th->nqueued = 0;
+}
+
 static int fu_commit(struct thread_data *td)
 {
 	struct fu_thread *th = td->io_ops_data;
-	unsigned i;
 
-	for (i = 0; i < th->nfiles; i++)
-		if (th->files[i] && th->files[i]->qp)
-			udrv_nvme_qpair_ring_doorbell(th->files[i]->qp);
+	if (th->nqueued)
+		fu_commit_batch(td, th);
+	return 0;
+}
+
+/* Poll the job's queue pairs for up to room completions. < 0: the device failed. */
+static int fu_poll(struct fu_thread *th, unsigned room)
+{
+	unsigned i, want = th->nevents + room;
+	int rc;
+
+	if (likely(th->only != NULL))
+		return udrv_nvme_qpair_poll(th->only->qp, room);
+	for (i = 0; i < th->nfiles && th->nevents < want; i++) {
+		struct fu_file *ff = th->files[i];
+
+		if (!ff || !ff->qp)
+			continue;
+		rc = udrv_nvme_qpair_poll(ff->qp, want - th->nevents);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -408,42 +478,42 @@ static int fu_getevents(struct thread_data *td, unsigned int min, unsigned int m
 {
 	struct fu_thread *th = td->io_ops_data;
 	struct timespec now, end;
-	unsigned i, n;
+	bool once = false, timed = false;
+	unsigned n;
 	int rc;
 
-	/* fio has taken the events returned last time. */
-	if (th->returned) {
+	/* fio has taken the events returned last time; more completions than
+	 * it asked for wait at the front. */
+	if (unlikely(th->returned < th->nevents))
 		memmove(th->events, th->events + th->returned,
 			(th->nevents - th->returned) * sizeof(*th->events));
-		th->nevents -= th->returned;
-		th->returned = 0;
-	}
+	th->nevents -= th->returned;
+	th->returned = 0;
+	/* fio passes a zero timeout to only look (min 0); a clock for others. */
 	if (t) {
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += t->tv_sec;
-		end.tv_nsec += t->tv_nsec;
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
-	}
-	for (;;) {
-		for (i = 0; i < th->nfiles && th->nevents < max; i++) {
-			struct fu_file *ff = th->files[i];
-
-			if (!ff || !ff->qp)
-				continue;
-			rc = udrv_nvme_qpair_poll(ff->qp, max - th->nevents);
-			if (rc < 0 && !th->nevents) {
-				/* Every outstanding request was completed as aborted. */
-				td_vmsg(td, -rc, *udrv_last_error() ? udrv_last_error()
-					: "the device failed or was removed", "udrv poll");
-				return rc;
+		once = !t->tv_sec && !t->tv_nsec;
+		if (!once) {
+			timed = true;
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_sec += t->tv_sec;
+			end.tv_nsec += t->tv_nsec;
+			if (end.tv_nsec >= 1000000000L) {
+				end.tv_sec++;
+				end.tv_nsec -= 1000000000L;
 			}
 		}
-		if (th->nevents >= min || th->nevents >= max)
+	}
+	while (th->nevents < max) {
+		rc = fu_poll(th, max - th->nevents);
+		if (unlikely(rc < 0) && !th->nevents) {
+			/* Every outstanding request was completed as aborted. */
+			td_vmsg(td, -rc, *udrv_last_error() ? udrv_last_error()
+				: "the device failed or was removed", "udrv poll");
+			return rc;
+		}
+		if (th->nevents >= min || once)
 			break;
-		if (t) {
+		if (timed) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (now.tv_sec > end.tv_sec ||
 			    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
@@ -465,7 +535,8 @@ static struct io_u *fu_event(struct thread_data *td, int event)
 static struct ioengine_ops fu_ops = {
 	.name = "udrv",
 	.version = FIO_IOOPS_VERSION,
-	.flags = FIO_RAWIO | FIO_NOEXTEND | FIO_NODISKUTIL | FIO_MEMALIGN | FIO_DISKLESSIO,
+	.flags = FIO_RAWIO | FIO_NOEXTEND | FIO_NODISKUTIL | FIO_MEMALIGN | FIO_DISKLESSIO |
+		 FIO_ASYNCIO_SETS_ISSUE_TIME,
 	.setup = fu_setup,
 	.init = fu_init,
 	.queue = fu_queue,

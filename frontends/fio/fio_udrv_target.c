@@ -182,6 +182,7 @@ int fu_target_get(const char *filename, struct fu_target *t, char *err, size_t e
 	t->ctrl = c->ctrl;
 	t->nsid = ns.nsid;
 	t->lba_size = ns.lba_size;
+	t->lba_shift = ns.lba_size ? (uint32_t)__builtin_ctz(ns.lba_size) : 0;
 	t->capacity = ns.capacity_bytes;
 	t->max_xfer = ci.max_xfer_bytes;
 	t->dsm = !!(ci.oncs & NVME_ONCS_DSM);

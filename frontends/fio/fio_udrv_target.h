@@ -22,7 +22,8 @@ struct fu_target {
 	struct fu_ctrl *c;
 	struct udrv_nvme_ctrl *ctrl;
 	uint32_t nsid;
-	uint32_t lba_size;
+	uint32_t lba_size;       /* a power of two (NVMe LBADS) */
+	uint32_t lba_shift;      /* log2(lba_size) */
 	uint64_t capacity;       /* bytes */
 	uint32_t max_xfer;       /* bytes in one command (the driver's MDTS cap) */
 	int dsm;                 /* Dataset Management (trim) supported */
