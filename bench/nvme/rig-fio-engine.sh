@@ -11,7 +11,9 @@
 # rig-pin-qemu.sh (PIN=0: not pinned); fio io_uring gets fixed buffers,
 # registered files and interrupts (the kernel's default completion path;
 # rig-vs-fio.sh also measures its polled mode). Both fio runs use the same
-# fio options (FIO_OPTS below, docs/fio.md says why each). Every point: one
+# fio options: bench/nvme/fio-bench-opts.sh (docs/fio.md says why each; the
+# same as callgrind-fio-engine.sh counts), --thread, a 1 s ramp, time based.
+# Every point: one
 # discarded warm-up run per tool, then REPEAT runs of the three tools
 # interleaved; the table shows medians, each run and the raw runs go to stderr.
 # Run it with UDRV_RIG_EXCLUSIVE=1 (no other guest shares the CPUs).
@@ -24,8 +26,8 @@
 # example: UDRV_RIG_EXCLUSIVE=1 UDRV_RIG_KERNEL_DIR=/work/rig-kernel bench/nvme/rig-fio-engine.sh build 3 3
 # Exit 77 when the rig, fio or the engine is unavailable; 2 on a usage error.
 set -eu
-# fio options common to both fio runs (docs/fio.md, Performance).
-FIO_OPTS="--norandommap --randrepeat=0 --ramp_time=1 --time_based"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/fio-bench-opts.sh"
 if [ "${1:-}" = --guest ]; then
 	# ---- inside the guest (run by udrv-rig)
 	B=$2 SECS=$3 REPEAT=$4
@@ -52,18 +54,19 @@ if [ "${1:-}" = --guest ]; then
 		tool=$1 bs=$2 qd=$3 s=$4
 		shift 4
 		timeout $((s + 60)) fio --name=rr --rw=randread --bs="$bs" --iodepth="$qd" --numjobs=1 \
-			--cpus_allowed=0 $FIO_OPTS --runtime="$s" --output-format=json "$@" \
+			--cpus_allowed=0 $(fio_bench_opts "$qd") --thread --ramp_time=1 --time_based \
+			--runtime="$s" --output-format=json "$@" \
 			>"$out/json" 2>"$out/err" || failed "$tool"
 		python3 -c 'import json,sys
 r=json.load(sys.stdin)["jobs"][0]["read"]
 print("%.0f %.1f" % (r["iops"], r["clat_ns"]["percentile"]["99.000000"] / 1000.0))' \
 			<"$out/json" || failed "$tool (output)"
 	}
-	engine() { fiojob "fio + udrv engine" "$@" --thread --ioengine=external:"$E" --filename="$(echo "$bdf" | tr : .)"; }
+	engine() { fiojob "fio + udrv engine" "$@" --ioengine=external:"$E" --filename="$(echo "$bdf" | tr : .)"; }
 	uring() { fiojob "fio io_uring" "$@" --ioengine=io_uring --filename="$blk" --direct=1 --fixedbufs=1 --registerfiles=1; }
 	med() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 	echo "median of $REPEAT runs of ${SECS} s, random reads, 1 job on 1 core: IOPS and p99 latency (us)"
-	echo "fio options of both fio runs: $FIO_OPTS"
+	echo "fio options of both fio runs: $(fio_bench_opts QD) --thread --ramp_time=1 --time_based"
 	printf "%-5s %3s %18s %18s %18s %9s %9s\n" bs QD "fio+udrv engine" "udrv-nvme perf" \
 		"fio io_uring" "eng/perf" "eng/uring"
 	for bs in 512 4096; do
@@ -108,7 +111,6 @@ for v in "$SECS" "$REPEAT"; do
 	'' | *[!0-9]* | 0*) echo "rig-fio-engine: SECONDS and REPEAT must be whole numbers of at least 1 (got '$v')" >&2; exit 2 ;;
 	esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 [ -d "$BUILD" ] || { echo "rig-fio-engine: no build directory '$BUILD' (meson setup $BUILD && ninja -C $BUILD)" >&2; exit 2; }
 BUILD=$(cd "$BUILD" && pwd)
