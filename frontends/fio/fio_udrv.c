@@ -347,6 +347,39 @@ static enum fio_q_status fu_refuse(struct thread_data *td, struct io_u *io_u, in
 	return FIO_Q_COMPLETED;
 }
 
+/* One SQ tail doorbell per queue pair for everything queued since the last
+ * commit, and one clock read for the batch's issue time: the commands reach
+ * the device now (FIO_ASYNCIO_SETS_ISSUE_TIME; fio's io_uring engine does the
+ * same). From commit (fio calls it also before it waits in getevents),
+ * getevents (before polling) and queue (when the batch array is full). */
+static __attribute__((noinline)) void fu_commit_batch(struct thread_data *td,
+							struct fu_thread *th)
+{
+	unsigned i, n = th->nqueued;
+
+	if (likely(th->only != NULL)) {
+		udrv_nvme_qpair_ring_doorbell(th->only->qp);
+	} else {
+		for (i = 0; i < th->nfiles; i++)
+			if (th->files[i] && th->files[i]->qp)
+				udrv_nvme_qpair_ring_doorbell(th->files[i]->qp);
+	}
+	if (fio_fill_issue_time(td)) {
+		struct timespec now;
+
+		fio_gettime(&now, NULL);
+		for (i = 0; i < n; i++)
+			th->queued[i]->issue_time = now;
+		if (!td->o.disable_slat) /* else io_u_queued does nothing */
+			for (i = 0; i < n; i++)
+				io_u_queued(td, th->queued[i]); /* submission latency */
+		if (td->o.read_iolog_file)
+			td->last_issue = now;
+	}
+	io_u_mark_submit(td, n);
+	th->nqueued = 0;
+}
+
 static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 {
 	struct fu_file *ff = FILE_ENG_DATA(io_u->file);
@@ -408,40 +441,12 @@ static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 			*udrv_last_error() ? udrv_last_error() : strerror(-rc));
 		return fu_refuse(td, io_u, -rc);
 	}
-	th->queued[th->nqueued++] = io_u; /* at most iodepth: cap is iodepth + 1 */
+	/* fio commits (or reaps, which commits) before it has iodepth io_us
+	 * queued; committing here keeps the array bounded whatever fio does. */
+	if (unlikely(th->nqueued == th->cap))
+		fu_commit_batch(td, th);
+	th->queued[th->nqueued++] = io_u;
 	return FIO_Q_QUEUED;
-}
-
-/* One SQ tail doorbell per queue pair for everything queued since the last
- * commit, and one clock read for the batch's issue time: the commands reach
- * the device now (FIO_ASYNCIO_SETS_ISSUE_TIME; fio's io_uring engine does the
- * same). fio also calls this before each getevents. */
-static __attribute__((noinline)) void fu_commit_batch(struct thread_data *td,
-							struct fu_thread *th)
-{
-	unsigned i, n = th->nqueued;
-
-	if (likely(th->only != NULL)) {
-		udrv_nvme_qpair_ring_doorbell(th->only->qp);
-	} else {
-		for (i = 0; i < th->nfiles; i++)
-			if (th->files[i] && th->files[i]->qp)
-				udrv_nvme_qpair_ring_doorbell(th->files[i]->qp);
-	}
-	if (fio_fill_issue_time(td)) {
-		struct timespec now;
-
-		fio_gettime(&now, NULL);
-		for (i = 0; i < n; i++)
-			th->queued[i]->issue_time = now;
-		if (!td->o.disable_slat) /* else io_u_queued does nothing */
-			for (i = 0; i < n; i++)
-				io_u_queued(td, th->queued[i]); /* submission latency */
-		if (td->o.read_iolog_file)
-			td->last_issue = now;
-	}
-	io_u_mark_submit(td, n);
-	th->nqueued = 0;
 }
 
 static int fu_commit(struct thread_data *td)
@@ -489,6 +494,11 @@ static int fu_getevents(struct thread_data *td, unsigned int min, unsigned int m
 			(th->nevents - th->returned) * sizeof(*th->events));
 	th->nevents -= th->returned;
 	th->returned = 0;
+	/* Stamp and ring what is queued before anything can complete: fio
+	 * commits before getevents only when it waits (min > 0), and the
+	 * driver's poll would ring the doorbell anyway. */
+	if (th->nqueued)
+		fu_commit_batch(td, th);
 	/* fio passes a zero timeout to only look (min 0); a clock for others. */
 	if (t) {
 		once = !t->tv_sec && !t->tv_nsec;
