@@ -23,6 +23,8 @@
  * Built against the headers of the fio that loads it (scripts/fetch-fio-src.sh):
  * fio refuses an engine whose FIO_IOOPS_VERSION differs.
  */
+#include <limits.h>
+
 #include "fio.h"
 #include "optgroup.h"
 #include "options.h"
@@ -380,46 +382,59 @@ static __attribute__((noinline)) void fu_commit_batch(struct thread_data *td,
 	th->nqueued = 0;
 }
 
-static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
-{
-	struct fu_file *ff = FILE_ENG_DATA(io_u->file);
-	struct fu_io *io = io_u->engine_data;
-	struct fu_thread *th = io->th;
-	const struct fu_target *t = &ff->t;
-	uint64_t lba = io_u->offset >> t->lba_shift;
-	uint64_t nlb64 = io_u->xfer_buflen >> t->lba_shift;
-	uint32_t nlb = (uint32_t)nlb64;
-	struct udrv_nvme_range range;
-	int rc;
+/* queue()'s own reason not to submit: not a negative errno of the driver. */
+#define FU_NOT_WHOLE_LBAS INT_MIN
 
-	/* fio checked the direction (fio_ro_check) and cleared error and resid.
-	 * Whole LBAs, 1 to 2^32 of them (one compare: nlb64 - 1 wraps at 0). */
-	if (likely(ddir_rw(io_u->ddir)) || io_u->ddir == DDIR_TRIM) {
-		if (unlikely(((io_u->offset | io_u->xfer_buflen) & (t->lba_size - 1)) |
-			     (nlb64 - 1 >= UINT32_MAX))) {
-			log_err("fio-udrv: %s: offset %llu length %llu are not whole LBAs of %u bytes\n",
-				io_u->file->file_name, io_u->offset, io_u->xfer_buflen, t->lba_size);
-			return fu_refuse(td, io_u, EINVAL);
-		}
+/* What queue() returns for an I/O the engine did not submit: a log line and
+ * the error (fio reports it with the job). Not on the hot path. */
+static __attribute__((noinline, cold)) enum fio_q_status
+fu_not_submitted(struct thread_data *td, struct io_u *io_u, int rc)
+{
+	const struct fu_target *t = &((struct fu_file *)FILE_ENG_DATA(io_u->file))->t;
+
+	if (rc == -EAGAIN) /* the submission queue is full: fio reaps, then retries */
+		return FIO_Q_BUSY;
+	if (rc == FU_NOT_WHOLE_LBAS) {
+		log_err("fio-udrv: %s: offset %llu length %llu are not whole LBAs of %u bytes\n",
+			io_u->file->file_name, io_u->offset, io_u->xfer_buflen, t->lba_size);
+		return fu_refuse(td, io_u, EINVAL);
 	}
+	log_err("fio-udrv: %s: %s refused: %s\n", io_u->file->file_name,
+		io_ddir_name(io_u->ddir), *udrv_last_error() ? udrv_last_error() : strerror(-rc));
+	return fu_refuse(td, io_u, -rc);
+}
+
+/* Whole LBAs, 1 to 2^32 of them (one compare: nlb64 - 1 wraps at 0). */
+static inline bool fu_whole_lbas(const struct fu_target *t, const struct io_u *io_u)
+{
+	uint64_t nlb64 = io_u->xfer_buflen >> t->lba_shift;
+
+	return !(((io_u->offset | io_u->xfer_buflen) & (t->lba_size - 1)) |
+		 (nlb64 - 1 >= UINT32_MAX));
+}
+
+/* Trims, flushes and what else fio may ask (reads and writes go inline in
+ * queue()). Returns the driver's result, or 1 when queue() must answer
+ * FIO_Q_BUSY, or 2 for FIO_Q_COMPLETED (refused, io_u->error set). */
+static __attribute__((noinline)) int fu_submit_other(struct thread_data *td, struct io_u *io_u,
+						     struct fu_file *ff, struct fu_io *io)
+{
+	const struct fu_target *t = &ff->t;
+	struct udrv_nvme_range range;
+
 	switch (io_u->ddir) {
-	case DDIR_READ:
-		rc = udrv_nvme_read(ff->qp, t->nsid, io_u->xfer_buf, lba, nlb, 0, fu_done, io);
-		break;
-	case DDIR_WRITE:
-		rc = udrv_nvme_write(ff->qp, t->nsid, io_u->xfer_buf, lba, nlb, th->write_flags,
-				     fu_done, io);
-		break;
 	case DDIR_TRIM:
+		if (!fu_whole_lbas(t, io_u))
+			return FU_NOT_WHOLE_LBAS;
 		if (!t->dsm) {
 			log_err("fio-udrv: %s: the controller has no Dataset Management (trim)\n",
 				io_u->file->file_name);
-			return fu_refuse(td, io_u, EOPNOTSUPP);
+			fu_refuse(td, io_u, EOPNOTSUPP);
+			return 2;
 		}
-		range.lba = lba;
-		range.nlb = nlb;
-		rc = udrv_nvme_deallocate(ff->qp, t->nsid, &range, 1, fu_done, io);
-		break;
+		range.lba = io_u->offset >> t->lba_shift;
+		range.nlb = (uint32_t)(io_u->xfer_buflen >> t->lba_shift);
+		return udrv_nvme_deallocate(ff->qp, t->nsid, &range, 1, fu_done, io);
 	case DDIR_SYNC:
 	case DDIR_DATASYNC:
 	case DDIR_SYNC_FILE_RANGE:
@@ -427,20 +442,42 @@ static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
 		 * (NVMe base spec, Flush command): wait for those in flight, as
 		 * fsync() would. fio reaps, then queues the sync again. */
 		if (udrv_nvme_qpair_outstanding(ff->qp))
-			return FIO_Q_BUSY;
-		rc = udrv_nvme_flush(ff->qp, t->nsid, fu_done, io);
-		break;
+			return 1;
+		return udrv_nvme_flush(ff->qp, t->nsid, fu_done, io);
 	default:
-		return fu_refuse(td, io_u, EINVAL);
+		fu_refuse(td, io_u, EINVAL);
+		return 2;
 	}
-	if (unlikely(rc < 0)) {
-		if (rc == -EAGAIN)
-			return FIO_Q_BUSY;
-		log_err("fio-udrv: %s: %s refused: %s\n", io_u->file->file_name,
-			io_ddir_name(io_u->ddir),
-			*udrv_last_error() ? udrv_last_error() : strerror(-rc));
-		return fu_refuse(td, io_u, -rc);
+}
+
+static enum fio_q_status fu_queue(struct thread_data *td, struct io_u *io_u)
+{
+	struct fu_file *ff = FILE_ENG_DATA(io_u->file);
+	struct fu_io *io = io_u->engine_data;
+	struct fu_thread *th = io->th;
+	const struct fu_target *t = &ff->t;
+	int rc;
+
+	/* fio checked the direction (fio_ro_check) and cleared error and resid. */
+	if (likely(io_u->ddir == DDIR_READ || io_u->ddir == DDIR_WRITE)) {
+		if (unlikely(!fu_whole_lbas(t, io_u)))
+			return fu_not_submitted(td, io_u, FU_NOT_WHOLE_LBAS);
+		if (io_u->ddir == DDIR_READ)
+			rc = udrv_nvme_read(ff->qp, t->nsid, io_u->xfer_buf,
+					    io_u->offset >> t->lba_shift,
+					    (uint32_t)(io_u->xfer_buflen >> t->lba_shift), 0, fu_done, io);
+		else
+			rc = udrv_nvme_write(ff->qp, t->nsid, io_u->xfer_buf,
+					     io_u->offset >> t->lba_shift,
+					     (uint32_t)(io_u->xfer_buflen >> t->lba_shift),
+					     th->write_flags, fu_done, io);
+	} else {
+		rc = fu_submit_other(td, io_u, ff, io);
+		if (rc > 0)
+			return rc == 1 ? FIO_Q_BUSY : FIO_Q_COMPLETED;
 	}
+	if (unlikely(rc < 0))
+		return fu_not_submitted(td, io_u, rc);
 	/* fio commits (or reaps, which commits) before it has iodepth io_us
 	 * queued; committing here keeps the array bounded whatever fio does. */
 	if (unlikely(th->nqueued == th->cap))
