@@ -13,7 +13,7 @@
 # model, which stands for the device (callgrind --toggle-collect of
 # udrvi_model_poll and model_thread). Callgrind counts exactly, so the figures
 # hardly depend on the host's load (fio's clock-driven work varies them by
-# about 0.5% from run to run). fio gets the benchmark's fio options
+# about 1% from run to run). fio gets the benchmark's fio options
 # (bench/nvme/fio-bench-opts.sh, as bench/nvme/rig-fio-engine.sh).
 #
 # Prints, per point, the two figures and their ratio, then where the
