@@ -96,6 +96,9 @@ int udrvi_nvme_admin_sync(struct udrv_nvme_ctrl *ctrl, struct nvme_sqe *sqe, voi
 		if (!udrvi_model_waiting(ctrl->dev) && ++spins > 200)
 			nap_us(20); /* admin is the slow path: leave the CPU to others */
 	}
+	/* The admin CQ head doorbell once per command (slow path; I/O queues defer it). */
+	if (aq->cq_head != aq->cq_db_last)
+		nvme_ring_cq(aq);
 	if (cpl)
 		*cpl = w.cpl;
 	return 0;

@@ -355,15 +355,20 @@ nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
 	 * and its low 2 bits (those of buf: xl_va is 2 MiB aligned) are 0. */
 	if (unlikely(end > ns->blocks || end <= lba || nvme_rotr2(xoff) >= NVME_XL_SPAN / 4 ||
 		     io_flags > UDRV_NVME_IO_FUA ||
-		     (iova & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || next == qp->sq_head ||
-		     !req))
+		     (iova & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || !req))
 		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
+	/* No SQ-full test: a free request implies a free SQ slot. Every slot
+	 * between the SQ head (from the last CQE reaped) and the tail holds a
+	 * command not yet reaped -- a reaped command's slot lies behind the SQ
+	 * head of its CQE, and SQ heads only advance -- so at most nreq - 1 of
+	 * the qsize - 1 usable slots are taken while a request is free. A device
+	 * posting wrong SQ heads can only lose its own commands that way; they
+	 * time out and are aborted like any lost command. */
 	qp->free_list = req->next_free;
 	cid = (uint16_t)(req->cid + (1u << NVME_CID_IDX_BITS));
-	req->cid = cid;
+	req->cid_state = NVME_CID_STATE(cid, NVME_REQ_INFLIGHT);
 	req->cb = cb;
 	req->arg = arg;
-	req->state = NVME_REQ_INFLIGHT;
 	req->stamp = qp->tick;
 	/* The SQE as eight quadwords: opcode/flags/cid/nsid, cdw2-3, mptr,
 	 * prp1, prp2, slba, cdw12-13, cdw14-15. */
@@ -377,7 +382,6 @@ nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
 	q[6] = (nlb - 1u) | (uint64_t)io_flags << NVME_RW_FUA_SHIFT; /* 0 or FUA */
 	q[7] = 0;
 	qp->sq_tail = next;
-	qp->outstanding++;
 	qp->st.submitted++;
 	return 0;
 }

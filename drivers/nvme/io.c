@@ -43,7 +43,6 @@ nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
 	udrv_nvme_cb cb;
 	void *arg;
 
-	qp->outstanding--;
 	if (likely(req == p && p->pending == 1)) {
 		/* The common case: one command, one request; parent and status are
 		 * already as a free request needs them. */
@@ -57,8 +56,10 @@ nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
 			p->cdw0 = dw0;
 		else
 			udrvi_nvme_req_put(qp, req);
-		if (--p->pending)
+		if (--p->pending) {
+			qp->parts_done++;
 			return;
+		}
 		p->pending = 1;
 		cpl.status = p->status;
 		cpl.cdw0 = p->cdw0;
@@ -76,25 +77,22 @@ nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
 }
 
 /* A whole request (state INFLIGHT): one command, parent = self, pending = 1,
- * status 0 -- already as a free request needs them. */
+ * status 0 -- already as a free request needs them. cpl->sqid is set. */
 static inline __attribute__((always_inline)) void
 nvme_complete_whole(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status, uint32_t dw0,
-		    uint16_t qid)
+		    struct udrv_nvme_cpl *cpl)
 {
-	struct udrv_nvme_cpl cpl;
 	udrv_nvme_cb cb = req->cb;
 	void *arg = req->arg;
 
-	qp->outstanding--;
-	cpl.status = status;
-	cpl.cdw0 = dw0;
-	cpl.sqid = qid;
+	cpl->status = status;
+	cpl->cdw0 = dw0;
 	req->state = NVME_REQ_FREE;
 	req->next_free = qp->free_list;
 	qp->free_list = req;
 	qp->st.completed++;
 	if (cb)
-		cb(arg, &cpl);
+		cb(arg, cpl);
 }
 
 void udrvi_nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint16_t status,
@@ -167,6 +165,8 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 	const uint16_t qmask = qp->qmask;
 	const uint32_t sq_key = (uint32_t)qp->qid << 16;
 	unsigned budget = max ? max : UINT_MAX, left = budget;
+	/* One completion record for the whole batch: callbacks get it const. */
+	struct udrv_nvme_cpl cpl = { .sqid = qp->qid };
 
 	qp->reaping = true;
 	for (;;) {
@@ -179,7 +179,7 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 		if ((cqe->status & 1u) != phase)
 			break;
 		/* The phase tag must be seen before the rest of the entry is read. */
-		udrv_rmb();
+		udrv_dma_rmb();
 		w1 = *(const volatile uint64_t *)&cqe->sqhd; /* sqhd, sqid, cid, status */
 		dw0 = cqe->dw0;
 		sqhd = (uint16_t)w1;
@@ -194,9 +194,10 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 		/* Masked into reqs[] (qsize entries); an index beyond the requests
 		 * lands on one whose cid cannot match, and is reported. */
 		req = &qp->reqs[cid & qmask];
-		if (likely(req->state == NVME_REQ_INFLIGHT && req->cid == cid && key < qp->qsize)) {
+		if (likely(req->cid_state == NVME_CID_STATE(cid, NVME_REQ_INFLIGHT) &&
+			   key < qp->qsize)) {
 			qp->sq_head = sqhd;
-			nvme_complete_whole(qp, req, (uint16_t)(w1 >> 49), dw0, qp->qid);
+			nvme_complete_whole(qp, req, (uint16_t)(w1 >> 49), dw0, &cpl);
 		} else if (req->state != NVME_REQ_FREE && req->cid == cid && key < qp->qsize) {
 			qp->sq_head = sqhd; /* a command of a split, or one an Abort was sent for */
 			nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
@@ -214,12 +215,8 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 	 * was consumed, or after a run of empty polls. The controller only needs
 	 * it to find free CQ slots, and it is never starved: either the host
 	 * finds completions (and soon passes the quarter) or it polls empty. */
-	if (head != qp->cq_db_last) {
-		uint16_t lag = (uint16_t)((head - qp->cq_db_last) & qp->qmask);
-
-		if (lag >= (qp->qsize >> 2) || (left == budget && ++qp->cq_idle >= 16))
-			nvme_ring_cq(qp);
-	}
+	if (((head - qp->cq_db_last) & qp->qmask) >= (qp->qsize >> 2u))
+		nvme_ring_cq(qp);
 	return (int)(budget - left);
 }
 
@@ -255,7 +252,11 @@ static __attribute__((noinline)) bool nvme_model_run(struct udrv_nvme_qpair *qp)
 	return (qp->cq[qp->cq_head].status & 1u) == qp->cq_phase;
 }
 
-int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
+/* Everything a poll does but peek: the qpair is marked as being polled (a
+ * second thread or a callback that polls it meanwhile is reported), the
+ * deferred doorbells are written, completions reaped, and the timeout clock
+ * read. */
+static __attribute__((noinline)) int nvme_poll_full(struct udrv_nvme_qpair *qp, unsigned max)
 {
 	uintptr_t self = nvme_thread_id();
 	uintptr_t other = __atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED);
@@ -264,6 +265,8 @@ int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 	if (unlikely(other))
 		return nvme_misuse(qp, "udrv_nvme_qpair_poll called", other == self);
 	__atomic_store_n(&qp->in_poll, self, __ATOMIC_RELAXED);
+	/* An inline model runs in the full poll: no peek passes over it. */
+	qp->idle_polls = likely(!qp->model_inline) ? NVME_IDLE_POLLS : 1;
 	if (unlikely(nvme_gate_closed(qp))) {
 		rc = udrvi_nvme_qpair_slow(qp);
 		if (rc < 0)
@@ -271,13 +274,13 @@ int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 	}
 	if (qp->sq_tail != qp->sq_db_last)
 		nvme_ring_sq(qp);
-	/* Nothing new at the head -- most polls of a busy-polling thread: only
-	 * the deferred CQ head doorbell (see process_cq) and the timeout clock.
-	 * An inline model (instruction counting) executes what was queued now. */
+	/* An inline model (instruction counting) executes what was queued now. */
 	if ((qp->cq[qp->cq_head].status & 1u) != qp->cq_phase &&
 	    (likely(!qp->model_inline) || !nvme_model_run(qp))) {
+		/* NVME_IDLE_POLLS empty polls in a row: give the device the
+		 * lagging CQ head (see process_cq). */
 		rc = 0;
-		if (unlikely(qp->cq_head != qp->cq_db_last) && ++qp->cq_idle >= 16)
+		if (qp->cq_head != qp->cq_db_last)
 			nvme_ring_cq(qp);
 	} else {
 		rc = udrvi_nvme_process_cq(qp, max);
@@ -292,9 +295,26 @@ out:
 	return rc;
 }
 
+/* Most polls of a busy-polling thread find nothing: they only peek -- not
+ * being polled already (else the full poll reports the misuse), no reset or
+ * failure, no doorbell pending, no new phase bit at the CQ head -- and count
+ * down. Every NVME_IDLE_POLLS-th empty poll takes the full path, which writes
+ * a lagging CQ head doorbell and reads the timeout clock. A peek changes
+ * nothing but that countdown, so two threads peeking at once (a misuse)
+ * cannot corrupt the qpair; the first that finds work marks the qpair and
+ * the other is reported. */
+int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
+{
+	if (likely(!__atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED) && !nvme_gate_closed(qp) &&
+		   qp->sq_tail == qp->sq_db_last &&
+		   (qp->cq[qp->cq_head].status & 1u) != qp->cq_phase && --qp->idle_polls != 0))
+		return 0;
+	return nvme_poll_full(qp, max);
+}
+
 unsigned udrv_nvme_qpair_outstanding(const struct udrv_nvme_qpair *qp)
 {
-	return qp->outstanding;
+	return nvme_outstanding(qp);
 }
 
 unsigned udrv_nvme_qpair_depth(const struct udrv_nvme_qpair *qp)

@@ -39,6 +39,10 @@
  * sized by the largest active one (at most 8192 * 24 bytes). */
 #define NVME_MAX_NSID 8192u
 
+/* A poll that finds nothing only peeks at the CQ head; every this many empty
+ * polls in a row one polls fully (lagging CQ head doorbell, timeout clock). */
+#define NVME_IDLE_POLLS 16u
+
 #define NVME_DEFAULT_IO_QSIZE 256u
 #define NVME_DEFAULT_ADMIN_QSIZE 32u
 #define NVME_DEFAULT_TIMEOUT_MS 10000u
@@ -96,11 +100,21 @@ struct nvme_req {
 	uint64_t list_iova;
 	uint32_t pending;         /* parent: commands of the split not yet completed */
 	uint32_t cdw0;            /* parent: DW0 of its own completion */
-	uint16_t cid;             /* index | generation << 12, while in flight */
+	/* cid and state as one word, so a completion checks both in one
+	 * compare (cid_state == its CID | NVME_REQ_INFLIGHT << 16); rsvd is 0. */
+	union {
+		struct {
+			uint16_t cid;     /* index | generation << 12, while in flight */
+			uint8_t state;    /* enum nvme_req_state */
+			uint8_t rsvd;
+		};
+		uint32_t cid_state;
+	};
 	uint16_t status;          /* parent: first error status of the split */
-	uint8_t state;            /* enum nvme_req_state */
-	uint8_t rsvd[3];
+	uint16_t rsvd1;
 };
+
+#define NVME_CID_STATE(cid, state) ((uint32_t)(cid) | (uint32_t)(state) << 16)
 
 struct nvme_ns {
 	uint32_t nsid;
@@ -132,13 +146,12 @@ struct udrv_nvme_qpair {
 	uint16_t cq_head;
 	uint16_t cq_phase;
 	uint16_t cq_db_last;       /* last head value given to the device */
-	uint16_t cq_idle;          /* empty polls since the head doorbell lagged */
+	uint16_t idle_polls;       /* empty polls left before a full poll (NVME_IDLE_POLLS) */
 	uint16_t qid;
 	bool use_sgl;              /* SGL for every transfer */
 	bool model_inline;         /* an inline model: poll it when the CQ is empty (model_hook.h) */
 	bool sgl_ok;               /* controller supports SGL (iovec without PRP rules) */
 	uint32_t nreq;             /* qsize - 1; reqs[] has qsize entries, the last a dummy */
-	uint32_t outstanding;
 	/* One-entry translation cache: [xl_va, xl_va + 2 MiB) maps linearly to
 	 * xl_iova. udrv DMA memory keeps its IOVA while it is allocated and a
 	 * device is open (chunks are mapped once per container), which the
@@ -157,7 +170,10 @@ struct udrv_nvme_qpair {
 	uint32_t timeout_intervals;
 	uint64_t next_check;       /* ticks: next timeout / health check */
 	uint64_t check_ticks;
+	/* Commands in flight: st.submitted - st.completed - parts_done (one
+	 * counter less on the hot path than counting them up and down). */
 	struct udrv_nvme_qpair_stats st;
+	uint64_t parts_done;       /* commands of a split that completed before its last */
 	/* Thread inside udrv_nvme_qpair_poll (nvme_thread_id), 0 outside: a
 	 * poll from a callback or from a second thread at the same time is the
 	 * application's bug, reported as such. Relaxed loads and stores only. */
@@ -241,6 +257,11 @@ void udrvi_nvme_complete(struct udrv_nvme_qpair *qp, struct nvme_req *req, uint1
 			 uint32_t dw0);
 int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max);
 
+static inline uint32_t nvme_outstanding(const struct udrv_nvme_qpair *qp)
+{
+	return (uint32_t)(qp->st.submitted - qp->st.completed - qp->parts_done);
+}
+
 static inline bool nvme_gate_closed(const struct udrv_nvme_qpair *qp)
 {
 	return atomic_load_explicit(qp->epoch_ptr, memory_order_acquire) != qp->epoch;
@@ -293,7 +314,6 @@ static inline void nvme_ring_cq(struct udrv_nvme_qpair *qp)
 	uint16_t head = qp->cq_head, old = qp->cq_db_last;
 
 	qp->cq_db_last = head;
-	qp->cq_idle = 0;
 	if (qp->shadow_cq) {
 		*qp->shadow_cq = head;
 		/* The shadow head store must be visible before EventIdx is read. */
@@ -319,7 +339,6 @@ static inline void nvme_commit(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 							     : NVME_REQ_INFLIGHT_PART;
 	(void)now;
 	req->stamp = qp->tick;
-	qp->outstanding++;
 	qp->st.submitted++;
 	qp->sq_tail = (uint16_t)(tail + 1u == qp->qsize ? 0 : tail + 1u);
 }

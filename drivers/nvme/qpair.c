@@ -23,7 +23,8 @@ void udrvi_nvme_qpair_reset_rings(struct udrv_nvme_qpair *qp)
 {
 	memset(qp->cq_mem, 0, (size_t)qp->qsize * sizeof(struct nvme_cqe));
 	qp->sq_tail = qp->sq_head = qp->sq_db_last = 0;
-	qp->cq_head = qp->cq_db_last = qp->cq_idle = 0;
+	qp->cq_head = qp->cq_db_last = 0;
+	qp->idle_polls = qp->model_inline ? 1 : NVME_IDLE_POLLS;
 	qp->cq_phase = 1; /* the first pass of the CQ posts entries with phase 1 */
 	if (qp->shadow_sq) {
 		/* Called before the queues are created, when the device owns
@@ -234,6 +235,7 @@ int udrv_nvme_qpair_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_nvme_q
 		goto unlock;
 	qp->use_sgl = qp->sgl_ok && (o.flags & UDRV_NVME_QPAIR_PREFER_SGL);
 	qp->model_inline = udrvi_model_inline(ctrl->dev);
+	qp->idle_polls = qp->model_inline ? 1 : NVME_IDLE_POLLS; /* no peek skips the model */
 	qp->fast_max = qp->use_sgl ? 0 : NVME_PAGE_SIZE;
 	rc = udrvi_nvme_create_queues(ctrl, qp);
 	if (rc < 0) {

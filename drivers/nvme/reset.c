@@ -30,7 +30,7 @@ int udrvi_nvme_qpair_slow(struct udrv_nvme_qpair *qp)
 
 	if (qp->dead) {
 		/* Requests may have been left by a callback during udrvi_nvme_qpair_die. */
-		if (qp->outstanding)
+		if (nvme_outstanding(qp))
 			udrvi_nvme_qpair_abort_all(qp, UDRV_NVME_STATUS_ABORTED);
 		return -ENODEV;
 	}
@@ -124,7 +124,7 @@ void udrvi_nvme_check_timeouts(struct udrv_nvme_qpair *qp)
 		udrvi_nvme_qpair_die(qp);
 		return;
 	}
-	if (!qp->outstanding)
+	if (!nvme_outstanding(qp))
 		return;
 	for (i = 0; i < qp->nreq && !need_reset; i++) {
 		struct nvme_req *req = &qp->reqs[i];

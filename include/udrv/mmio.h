@@ -27,7 +27,13 @@ extern "C" {
 #define udrv_rmb() __asm__ __volatile__("lfence" ::: "memory")
 /* Full barrier: stores before are visible before loads after (shadow doorbells). */
 #define udrv_mb() __asm__ __volatile__("mfence" ::: "memory")
+/* Loads of coherent DMA memory (write-back: rings, not MMIO) after this are
+ * not satisfied before loads before it. x86 never reorders loads with older
+ * loads (SDM vol. 3, 9.2.2), so only the compiler needs telling; Linux's
+ * dma_rmb() is barrier() on x86 for the same reason. */
+#define udrv_dma_rmb() __asm__ __volatile__("" ::: "memory")
 #else
+#define udrv_dma_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define udrv_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define udrv_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define udrv_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
