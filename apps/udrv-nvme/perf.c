@@ -46,6 +46,7 @@ struct worker {
 	/* --- per I/O, in the order the I/O loop uses them --- */
 	struct udrv_nvme_qpair *qp;
 	struct perf *p;
+	const _Atomic bool *run; /* &p->run */
 	enum wl wl;
 	uint32_t nsid, blocks;
 	unsigned read_pct;
@@ -82,14 +83,12 @@ static void help(FILE *f)
 	fputs(help_perf, f);
 }
 
-static inline uint64_t xorshift(uint64_t *s)
+/* The next pseudo-random number: a 64-bit LCG (Knuth's MMIX multiplier),
+ * one multiply and an add. Its low bits are weak, so only its high bits are
+ * used: below() takes the high half of a product. */
+static inline uint64_t rng_next(uint64_t *s)
 {
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
+	return *s = *s * 6364136223846793005ull + 1442695040888963407ull;
 }
 
 /* A uniform index in [0, n): the high half of a 64x64-bit product (no division). */
@@ -100,33 +99,14 @@ static inline uint64_t below(uint64_t r, uint64_t n)
 	return (uint64_t)(((u128)r * n) >> 64);
 }
 
-static void io_done(void *arg, const struct udrv_nvme_cpl *cpl);
+static inline int submit(struct worker *w, struct slot *s, uint64_t now, enum wl wl);
 
-/* Submit slot s, stamped with now (the completion that freed it, or the start). */
-static inline int submit(struct worker *w, struct slot *s, uint64_t now)
-{
-	uint64_t lba;
-	bool rd;
-
-	if (w->wl == WL_READ || w->wl == WL_WRITE) {
-		lba = w->next_lba;
-		w->next_lba += w->blocks;
-		if (w->next_lba + w->blocks > w->lba_hi)
-			w->next_lba = w->lba_lo;
-		rd = w->wl == WL_READ;
-	} else {
-		lba = w->lba_lo + below(xorshift(&w->rng), w->nslots) * w->blocks;
-		rd = w->wl == WL_RANDREAD ||
-		     (w->wl == WL_RANDRW && below(xorshift(&w->rng), 100) < w->read_pct);
-	}
-	s->t0 = now;
-	if (rd)
-		return udrv_nvme_read(w->qp, w->nsid, s->buf, lba, w->blocks, 0, io_done, s);
-	return udrv_nvme_write(w->qp, w->nsid, s->buf, lba, w->blocks, 0, io_done, s);
-}
-
-/* One clock read per I/O: it ends this request's latency and starts the next. */
-static void io_done(void *arg, const struct udrv_nvme_cpl *cpl)
+/* One completion callback per workload (wl is a constant in each, so no
+ * per-I/O test of the workload), one clock read per I/O: it ends this
+ * request's latency and starts the next. */
+static inline __attribute__((always_inline)) void io_done(void *arg,
+							   const struct udrv_nvme_cpl *cpl,
+							   enum wl wl)
 {
 	struct slot *s = arg;
 	struct worker *w = s->w;
@@ -138,13 +118,65 @@ static void io_done(void *arg, const struct udrv_nvme_cpl *cpl)
 		w->errors++;
 	atomic_store_explicit(&w->done, atomic_load_explicit(&w->done, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	if (likely(atomic_load_explicit(&w->p->run, memory_order_relaxed))) {
-		rc = submit(w, s, now);
+	if (likely(atomic_load_explicit(w->run, memory_order_relaxed))) {
+		rc = submit(w, s, now, wl);
 		if (likely(rc == 0))
 			return;
 		w->fail = rc;
 	}
 	w->inflight--;
+}
+
+#define IO_DONE(name, wl)                                                                   \
+	static void io_done_##name(void *arg, const struct udrv_nvme_cpl *cpl)              \
+	{                                                                                   \
+		io_done(arg, cpl, wl);                                                      \
+	}
+IO_DONE(read, WL_READ)
+IO_DONE(write, WL_WRITE)
+IO_DONE(randread, WL_RANDREAD)
+IO_DONE(randwrite, WL_RANDWRITE)
+IO_DONE(randrw, WL_RANDRW)
+
+/* Submit slot s, stamped with now (the completion that freed it, or the start). */
+static inline __attribute__((always_inline)) int submit(struct worker *w, struct slot *s,
+							uint64_t now, enum wl wl)
+{
+	udrv_nvme_cb cb;
+	uint64_t lba;
+	bool rd;
+
+	if (wl == WL_READ || wl == WL_WRITE) {
+		lba = w->next_lba;
+		w->next_lba += w->blocks;
+		if (w->next_lba + w->blocks > w->lba_hi)
+			w->next_lba = w->lba_lo;
+		rd = wl == WL_READ;
+		cb = rd ? io_done_read : io_done_write;
+	} else {
+		/* Random workloads cover the whole namespace: lba_lo is 0. */
+		lba = below(rng_next(&w->rng), w->nslots) * w->blocks;
+		rd = wl == WL_RANDREAD ||
+		     (wl == WL_RANDRW && below(rng_next(&w->rng), 100) < w->read_pct);
+		cb = wl == WL_RANDREAD ? io_done_randread :
+		     wl == WL_RANDWRITE ? io_done_randwrite : io_done_randrw;
+	}
+	s->t0 = now;
+	if (rd)
+		return udrv_nvme_read(w->qp, w->nsid, s->buf, lba, w->blocks, 0, cb, s);
+	return udrv_nvme_write(w->qp, w->nsid, s->buf, lba, w->blocks, 0, cb, s);
+}
+
+/* The first submission of a slot, outside the completion path. */
+static int submit_first(struct worker *w, struct slot *s, uint64_t now)
+{
+	switch (w->wl) {
+	case WL_READ: return submit(w, s, now, WL_READ);
+	case WL_WRITE: return submit(w, s, now, WL_WRITE);
+	case WL_RANDREAD: return submit(w, s, now, WL_RANDREAD);
+	case WL_RANDWRITE: return submit(w, s, now, WL_RANDWRITE);
+	default: return submit(w, s, now, WL_RANDRW);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -184,6 +216,7 @@ static void *worker_main(void *arg)
 		for (unsigned i = 0; i < p->depth; i++)
 			w->slots[i] = (struct slot){ .w = w, .buf = w->mem + i * p->io_size };
 	w->wl = p->wl;
+	w->run = &p->run;
 	w->nsid = p->a.ns.nsid;
 	w->blocks = p->blocks;
 	w->read_pct = p->read_pct;
@@ -208,7 +241,7 @@ static void *worker_main(void *arg)
 	syscall(SYS_gettid); /* marker: timed phase starts (strace check) */
 	now = perf_ticks();
 	for (unsigned i = 0; i < p->depth && !w->fail; i++) {
-		int rc = submit(w, &w->slots[i], now);
+		int rc = submit_first(w, &w->slots[i], now);
 
 		if (rc < 0)
 			w->fail = rc;

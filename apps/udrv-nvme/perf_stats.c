@@ -28,19 +28,20 @@ uint64_t perf_hist_count(const struct perf_hist *h)
 	return n;
 }
 
-/* Bucket i holds [lo, lo + width). */
+/* Bucket i holds [lo, lo + width): the inverse of perf_hidx. Below 32,
+ * i = v; above, i = 16 s + m with m = v >> s in [16, 32). */
 static void bucket(unsigned i, double *lo, double *width)
 {
-	unsigned msb;
+	unsigned s;
 
-	if (i < 16) {
+	if (i < 32) {
 		*lo = i;
 		*width = 1;
 		return;
 	}
-	msb = i / 16u + 3u;
-	*lo = (double)((16ull + (i % 16u)) << (msb - 4u));
-	*width = (double)(1ull << (msb - 4u));
+	s = i / 16u - 1u;
+	*lo = (double)((uint64_t)(i - 16u * s) << s);
+	*width = (double)(1ull << s);
 }
 
 double perf_hist_pct(const struct perf_hist *h, double pct)

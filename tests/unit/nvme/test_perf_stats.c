@@ -151,17 +151,38 @@ static void hist__empty__zero(void **state)
 	assert_true(perf_hist_pct(&h, 50) == 0.0);
 }
 
-/* Values beyond 2^41 land in the last bucket and are reported as at most max. */
-static void hist__huge_value__clamped_to_max(void **state)
+/* Every 64-bit value has its bucket, the largest the last one; a huge one is
+ * reported within half a bucket, at most max. */
+static void hist__huge_value__within_half_a_bucket(void **state)
 {
 	struct perf_hist h;
 
 	(void)state;
+	assert_int_equal(perf_hidx(UINT64_MAX), PERF_HB - 1);
+	assert_int_equal(perf_hidx(31), 31);
+	assert_int_equal(perf_hidx(32), 32);
 	perf_hist_init(&h);
-	perf_hist_add(&h, 1ull << 50);
-	assert_int_equal(perf_hidx(1ull << 50), PERF_HB - 1);
-	assert_true(perf_hist_pct(&h, 50) <= (double)(1ull << 50));
-	assert_true(perf_hist_pct(&h, 50) > 0);
+	perf_hist_add(&h, (1ull << 50) + 12345);
+	assert_close(perf_hist_pct(&h, 50), (double)((1ull << 50) + 12345));
+	assert_true(perf_hist_pct(&h, 50) <= (double)((1ull << 50) + 12345));
+}
+
+/* Adjacent values land in the same or the next bucket, never an earlier one. */
+static void hist__bucket_index__monotonic(void **state)
+{
+	unsigned last = 0;
+
+	(void)state;
+	for (uint64_t v = 0; v < 100000; v++) {
+		unsigned i = perf_hidx(v);
+
+		assert_true(i == last || i == last + 1);
+		last = i;
+	}
+	for (unsigned b = 5; b < 64; b++) {
+		assert_int_equal(perf_hidx((1ull << b) - 1) + 1, perf_hidx(1ull << b));
+		assert_true(perf_hidx(1ull << b) < PERF_HB);
+	}
 }
 
 int main(void)
@@ -173,7 +194,8 @@ int main(void)
 		cmocka_unit_test(hist__small_values__exact),
 		cmocka_unit_test(hist__merge__equals_one_histogram_of_all),
 		cmocka_unit_test(hist__empty__zero),
-		cmocka_unit_test(hist__huge_value__clamped_to_max),
+		cmocka_unit_test(hist__huge_value__within_half_a_bucket),
+		cmocka_unit_test(hist__bucket_index__monotonic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
