@@ -243,9 +243,9 @@ static int nvme_map_iov(struct udrv_nvme_qpair *qp, struct nvme_req *req, struct
  * cut may fall inside an iovec element; each piece keeps the PRP rules if
  * the whole did (the cut lies at the same page offset as the start). All
  * or nothing: -EAGAIN if the queue cannot take every piece now. */
-static int nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme_ns *ns,
-		      const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
-		      uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+static intptr_t nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme_ns *ns,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+			   uint32_t io_flags)
 {
 	uint32_t chunk = qp->max_xfer >> ns->lba_shift;
 	uint32_t k, i, got = 0;
@@ -299,15 +299,13 @@ static int nvme_split(struct udrv_nvme_qpair *qp, uint8_t opc, const struct nvme
 			goto put_reqs;
 		}
 	}
-	reqs[0]->cb = cb;
-	reqs[0]->arg = arg;
-	reqs[0]->pending = k;
+	reqs[0]->pending = (uint16_t)k;
 	now = udrvi_nvme_ticks();
 	for (i = 0; i < k; i++) {
 		reqs[i]->parent = reqs[0];
 		nvme_commit(qp, reqs[i], &sqes[i], now);
 	}
-	return 0;
+	return (intptr_t)reqs[0];
 
 put_reqs:
 	while (got-- > 0)
@@ -320,76 +318,112 @@ static inline uintptr_t nvme_rotr2(uintptr_t x)
 	return x >> 2 | x << (sizeof(x) * 8 - 2);
 }
 
-static __attribute__((noinline)) int
-nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf, uint64_t lba,
-	     uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg);
+static intptr_t nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid,
+			     const void *buf, uint64_t lba, uint32_t nlb, uint32_t io_flags);
 
 /* The hot path: checks, one request, the SQE written in place at the tail
- * (the device cannot see it before the doorbell), no doorbell. */
-static inline __attribute__((always_inline)) int
-nvme_rw(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf, uint64_t lba,
-	uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+ * (the device cannot see it before the doorbell), no doorbell. Returns the
+ * request, for the caller to set its callback, or NULL when the general path
+ * must take the command (nothing was changed then). */
+static inline __attribute__((always_inline)) struct nvme_req *
+nvme_rw_fast(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
+	     uint64_t lba, uint32_t nlb, uint32_t io_flags)
 {
 	const struct nvme_ns *ns;
 	struct nvme_req *req;
 	uint64_t iova, bytes, end, *q;
 	uintptr_t xoff;
-	uint16_t tail, next, cid;
+	uint32_t cs;
+	uint16_t tail;
 
-	if (unlikely(nvme_gate_closed(qp)))
-		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
-	if (unlikely(nsid - 1u >= qp->nns))
-		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
+	if (unlikely(nvme_gate_closed(qp) || nsid - 1u >= qp->nns))
+		return NULL;
 	ns = &qp->ns[nsid - 1];
 	end = lba + nlb;
 	bytes = (uint64_t)nlb << ns->lba_shift;
 	xoff = (uintptr_t)buf - qp->xl_va; /* translation cache; a miss goes slow */
-	iova = qp->xl_iova + xoff;
-	tail = qp->sq_tail;
-	next = (tail + 1u) & qp->qmask;
 	req = qp->free_list;
 	/* Anything unusual -- range (end <= lba: nlb 0 or wrap), size beyond one
-	 * page, SGL (fast_max 0), queue full, not DMA memory or not dword
+	 * page, SGL (fast_max 0), no free request, not DMA memory or not dword
 	 * aligned, unknown io_flags -- takes the general path, which sorts it
 	 * out. xoff rotated right by 2 is below SPAN / 4 only if xoff < SPAN
-	 * and its low 2 bits (those of buf: xl_va is 2 MiB aligned) are 0. */
-	if (unlikely(end > ns->blocks || end <= lba || nvme_rotr2(xoff) >= NVME_XL_SPAN / 4 ||
-		     io_flags > UDRV_NVME_IO_FUA ||
-		     (iova & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || !req))
-		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags, cb, arg);
-	/* No SQ-full test: a free request implies a free SQ slot. Every slot
+	 * and its low 2 bits (those of buf: xl_va is 2 MiB aligned) are 0; the
+	 * page offset of buf is that of its IOVA (xl_iova is page aligned).
+	 *
+	 * No SQ-full test: a free request implies a free SQ slot. Every slot
 	 * between the SQ head (from the last CQE reaped) and the tail holds a
 	 * command not yet reaped -- a reaped command's slot lies behind the SQ
 	 * head of its CQE, and SQ heads only advance -- so at most nreq - 1 of
 	 * the qsize - 1 usable slots are taken while a request is free. A device
 	 * posting wrong SQ heads can only lose its own commands that way; they
 	 * time out and are aborted like any lost command. */
+	if (unlikely(end > ns->blocks || end <= lba || nvme_rotr2(xoff) >= NVME_XL_SPAN / 4 ||
+		     io_flags > UDRV_NVME_IO_FUA ||
+		     (xoff & (NVME_PAGE_SIZE - 1)) + bytes > qp->fast_max || !req))
+		return NULL;
+	iova = qp->xl_iova + xoff;
 	qp->free_list = req->next_free;
-	cid = (uint16_t)(req->cid + (1u << NVME_CID_IDX_BITS));
-	req->cid_state = NVME_CID_STATE(cid, NVME_REQ_INFLIGHT);
-	req->cb = cb;
-	req->arg = arg;
-	req->stamp = qp->tick;
+	/* A free request holds its last cid, state FREE (0): the next
+	 * generation (the 32-bit add wraps it as 16 bits would), in flight,
+	 * stamp 0 (for the timeout scan), in one store. cs is also the SQE's
+	 * first dword without the opcode. */
+	cs = req->cid_state + (1u << (16 + NVME_CID_IDX_BITS));
+	req->cid_state_stamp = cs | NVME_REQ_INFLIGHT;
 	/* The SQE as eight quadwords: opcode/flags/cid/nsid, cdw2-3, mptr,
 	 * prp1, prp2, slba, cdw12-13, cdw14-15. */
+	tail = qp->sq_tail;
 	q = (uint64_t *)&qp->sq[tail];
-	q[0] = opc | (uint64_t)cid << 16 | (uint64_t)nsid << 32;
-	q[1] = 0;
-	q[2] = 0;
+	q[0] = (cs | opc) | (uint64_t)nsid << 32;
 	q[3] = iova;
-	q[4] = 0;
 	q[5] = lba;
-	q[6] = (nlb - 1u) | (uint64_t)io_flags << NVME_RW_FUA_SHIFT; /* 0 or FUA */
-	q[7] = 0;
-	qp->sq_tail = next;
+	q[6] = (uint32_t)((nlb - 1u) | io_flags << NVME_RW_FUA_SHIFT); /* 0 or FUA */
+	if (unlikely(qp->sq_dirty)) {
+		qp->sq_dirty--;
+		q[1] = 0;
+		q[2] = 0;
+		q[4] = 0;
+		q[7] = 0;
+	}
+	qp->sq_tail = (tail + 1u) & qp->qmask;
 	qp->st.submitted++;
-	return 0;
+	return req;
 }
 
+/* The fast path, or the general one; either gives the request (the parent
+ * of a split) whose callback to set. */
+#define NVME_RW(name, opc, ...)                                                             \
+	static __attribute__((noinline, cold)) intptr_t name##_slow(                        \
+		struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,   \
+		uint32_t nlb, uint32_t io_flags)                                            \
+	{                                                                                   \
+		return nvme_rw_slow(qp, opc, nsid, buf, lba, nlb, io_flags);                \
+	}                                                                                   \
+	int name(struct udrv_nvme_qpair *qp, uint32_t nsid, __VA_ARGS__ buf, uint64_t lba,  \
+		 uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)               \
+	{                                                                                   \
+		struct nvme_req *req;                                                       \
+                                                                                            \
+		if (opc == NVME_CMD_COMPARE && !(qp->ctrl->info.oncs & NVME_ONCS_COMPARE))  \
+			return -EOPNOTSUPP;                                                 \
+		req = nvme_rw_fast(qp, opc, nsid, buf, lba, nlb, io_flags);                 \
+		if (unlikely(!req)) {                                                       \
+			intptr_t r = name##_slow(qp, nsid, buf, lba, nlb, io_flags);        \
+                                                                                            \
+			if (r < 0)                                                          \
+				return (int)r;                                              \
+			req = (struct nvme_req *)r;                                         \
+		}                                                                           \
+		req->cb = cb;                                                               \
+		req->arg = arg;                                                             \
+		return 0;                                                                   \
+	}
+
 /* Everything nvme_rw's fast path does not handle: recovery, errors,
- * splitting, SGL, PRP2 and PRP lists, a full queue. */
-static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const void *buf,
-			uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
+ * splitting, SGL, PRP2 and PRP lists, a full queue. Returns the request
+ * (the parent of a split), queued, for the caller to set its callback (the
+ * device cannot complete it before the next doorbell), or -errno. */
+static intptr_t nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid,
+			     const void *buf, uint64_t lba, uint32_t nlb, uint32_t io_flags)
 {
 	const struct nvme_ns *ns;
 	struct nvme_req *req;
@@ -410,7 +444,7 @@ static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, 
 	if (bytes > qp->max_xfer) {
 		struct iovec one = { .iov_base = (void *)(uintptr_t)buf, .iov_len = bytes };
 
-		return nvme_split(qp, opc, ns, &one, 1, lba, nlb, io_flags, cb, arg);
+		return nvme_split(qp, opc, ns, &one, 1, lba, nlb, io_flags);
 	}
 	if (nvme_sq_free(qp) == 0)
 		return -EAGAIN;
@@ -423,31 +457,13 @@ static int nvme_rw_slow(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, 
 		udrvi_nvme_req_put(qp, req);
 		return nvme_bad_buf(qp, buf, bytes);
 	}
-	req->cb = cb;
-	req->arg = arg;
 	nvme_commit(qp, req, &sqe, udrvi_nvme_ticks());
-	return 0;
+	return (intptr_t)req;
 }
 
-int udrv_nvme_read(struct udrv_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
-		   uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
-{
-	return nvme_rw(qp, NVME_CMD_READ, nsid, buf, lba, nlb, io_flags, cb, arg);
-}
-
-int udrv_nvme_write(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
-		    uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
-{
-	return nvme_rw(qp, NVME_CMD_WRITE, nsid, buf, lba, nlb, io_flags, cb, arg);
-}
-
-int udrv_nvme_compare(struct udrv_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
-		      uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb, void *arg)
-{
-	if (!(qp->ctrl->info.oncs & NVME_ONCS_COMPARE))
-		return -EOPNOTSUPP;
-	return nvme_rw(qp, NVME_CMD_COMPARE, nsid, buf, lba, nlb, io_flags, cb, arg);
-}
+NVME_RW(udrv_nvme_read, NVME_CMD_READ, void *)
+NVME_RW(udrv_nvme_write, NVME_CMD_WRITE, const void *)
+NVME_RW(udrv_nvme_compare, NVME_CMD_COMPARE, const void *)
 
 static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, const struct iovec *iov,
 		    int iovcnt, uint64_t lba, uint32_t nlb, uint32_t io_flags, udrv_nvme_cb cb,
@@ -479,8 +495,16 @@ static int nvme_rwv(struct udrv_nvme_qpair *qp, uint8_t opc, uint32_t nsid, cons
 			 "make them agree", (unsigned long long)total, nlb, (unsigned long long)bytes);
 		return -EINVAL;
 	}
-	if (bytes > qp->max_xfer)
-		return nvme_split(qp, opc, ns, iov, iovcnt, lba, nlb, io_flags, cb, arg);
+	if (bytes > qp->max_xfer) {
+		intptr_t r = nvme_split(qp, opc, ns, iov, iovcnt, lba, nlb, io_flags);
+
+		if (r < 0)
+			return (int)r;
+		req = (struct nvme_req *)r;
+		req->cb = cb;
+		req->arg = arg;
+		return 0;
+	}
 	if (nvme_sq_free(qp) == 0)
 		return -EAGAIN;
 	req = udrvi_nvme_req_get(qp);

@@ -155,24 +155,40 @@ static __attribute__((noinline, cold)) void nvme_bad_req(struct udrv_nvme_qpair 
 		     cid, sqid, sqhd);
 }
 
+/* A completion that is not for a whole request in flight: a command of a
+ * split, one an Abort was sent for, or a bad one (reported, and false). */
+static __attribute__((noinline)) bool nvme_cpl_other(struct udrv_nvme_qpair *qp,
+						     struct nvme_req *req, uint64_t w1, uint32_t dw0,
+						     uint32_t key)
+{
+	uint16_t cid = (uint16_t)(w1 >> 32);
+
+	if (req->state != NVME_REQ_FREE && req->cid == cid && key < qp->qsize) {
+		qp->sq_head = (uint16_t)w1;
+		nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
+		return true;
+	}
+	nvme_bad_req(qp, req, cid, (uint16_t)(w1 >> 16), (uint16_t)w1);
+	return false;
+}
+
 /* Reap up to max completions (0: no limit). Every field the device wrote is
  * checked before it indexes anything. Callbacks may submit, but must not
  * poll the same qpair (the CQ head is kept in a register meanwhile). */
 int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 {
-	uint16_t head = qp->cq_head;
-	uint16_t phase = qp->cq_phase;
-	const uint16_t qmask = qp->qmask;
-	const uint32_t sq_key = (uint32_t)qp->qid << 16;
+	const volatile struct nvme_cqe *cqe = &qp->cq[qp->cq_head];
+	uint32_t phase = qp->cq_phase;
+	const uint64_t qmask = qp->qmask;
+	const uint32_t sq_key = (uint32_t)qp->qid << 16, qsize = qp->qsize;
 	unsigned budget = max ? max : UINT_MAX, left = budget;
 	/* One completion record for the whole batch: callbacks get it const. */
 	struct udrv_nvme_cpl cpl = { .sqid = qp->qid };
+	uint16_t head;
 
 	qp->reaping = true;
 	for (;;) {
-		const volatile struct nvme_cqe *cqe = &qp->cq[head];
-		uint64_t w1;
-		uint16_t cid, sqhd;
+		uint64_t w1, cid;
 		uint32_t dw0, key;
 		struct nvme_req *req;
 
@@ -182,35 +198,31 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 		udrv_dma_rmb();
 		w1 = *(const volatile uint64_t *)&cqe->sqhd; /* sqhd, sqid, cid, status */
 		dw0 = cqe->dw0;
-		sqhd = (uint16_t)w1;
-		cid = (uint16_t)(w1 >> 32);
+		if (unlikely(++cqe == qp->cq_end)) {
+			cqe = qp->cq;
+			phase ^= 1u;
+		}
+		cid = (w1 >> 32) & 0xffffu;
 		/* sqhd | sqid << 16, minus our sqid: equals sqhd when the SQ id is
 		 * ours, else 65536 or more; so one compare with the queue size
 		 * checks both. */
 		key = (uint32_t)w1 - sq_key;
-		head = (head + 1u) & qmask;
-		if (unlikely(head == 0))
-			phase ^= 1u;
 		/* Masked into reqs[] (qsize entries); an index beyond the requests
 		 * lands on one whose cid cannot match, and is reported. */
 		req = &qp->reqs[cid & qmask];
-		if (likely(req->cid_state == NVME_CID_STATE(cid, NVME_REQ_INFLIGHT) &&
-			   key < qp->qsize)) {
-			qp->sq_head = sqhd;
+		if (likely(req->cid_state == NVME_CID_STATE(cid, NVME_REQ_INFLIGHT) && key < qsize)) {
+			qp->sq_head = (uint16_t)w1;
 			nvme_complete_whole(qp, req, (uint16_t)(w1 >> 49), dw0, &cpl);
-		} else if (req->state != NVME_REQ_FREE && req->cid == cid && key < qp->qsize) {
-			qp->sq_head = sqhd; /* a command of a split, or one an Abort was sent for */
-			nvme_complete(qp, req, (uint16_t)(w1 >> 49), dw0);
-		} else {
-			nvme_bad_req(qp, req, cid, (uint16_t)(w1 >> 16), sqhd);
+		} else if (!nvme_cpl_other(qp, req, w1, dw0, key)) {
 			continue;
 		}
 		if (unlikely(--left == 0))
 			break;
 	}
 	qp->reaping = false;
+	head = (uint16_t)(cqe - qp->cq);
 	qp->cq_head = head;
-	qp->cq_phase = phase;
+	qp->cq_phase = (uint16_t)phase;
 	/* The CQ head doorbell is deferred: written once a quarter of the queue
 	 * was consumed, or after a run of empty polls. The controller only needs
 	 * it to find free CQ slots, and it is never starved: either the host

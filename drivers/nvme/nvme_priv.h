@@ -89,32 +89,43 @@ enum nvme_req_state {
 	NVME_REQ_INFLIGHT_PART = 3, /* in flight, one command of a split request */
 };
 
+/* One cache line. The fields a whole request touches on submission and
+ * completion come first; the rest serve splits, lists and timeouts. */
 struct nvme_req {
 	udrv_nvme_cb cb;
 	void *arg;
-	struct nvme_req *parent;  /* request that carries cb for a split; self otherwise */
-	struct nvme_req *next_free;
-	uint32_t stamp;           /* qp->tick when submitted (or when Abort was sent) */
-	uint32_t rsvd0;
-	void *list;               /* this request's PRP/SGL/DSM list (DMA memory) */
-	uint64_t list_iova;
-	uint32_t pending;         /* parent: commands of the split not yet completed */
-	uint32_t cdw0;            /* parent: DW0 of its own completion */
-	/* cid and state as one word, so a completion checks both in one
-	 * compare (cid_state == its CID | NVME_REQ_INFLIGHT << 16); rsvd is 0. */
+	/* state, cid and stamp as one word, so submission writes them in one
+	 * store (stamp 0) and a completion checks cid and state in one compare
+	 * (cid_state == NVME_CID_STATE(its CID, NVME_REQ_INFLIGHT)); rsvd is 0.
+	 * The cid in the high half is where the SQE's first dword has it. */
 	union {
 		struct {
-			uint16_t cid;     /* index | generation << 12, while in flight */
-			uint8_t state;    /* enum nvme_req_state */
-			uint8_t rsvd;
+			union {
+				struct {
+					uint8_t state;  /* enum nvme_req_state */
+					uint8_t rsvd;
+					uint16_t cid;   /* index | generation << 12, while in flight */
+				};
+				uint32_t cid_state;
+			};
+			/* Timeout clock (qp->tick) the request counts from: 0 until
+			 * the first timeout scan that finds it in flight stamps it
+			 * with the tick of its submission (see check_timeouts). */
+			uint32_t stamp;
 		};
-		uint32_t cid_state;
+		uint64_t cid_state_stamp;
 	};
+	struct nvme_req *next_free;
+	struct nvme_req *parent;  /* request that carries cb for a split; self otherwise */
+	void *list;               /* this request's PRP/SGL/DSM list (DMA memory) */
+	uint64_t list_iova;
+	uint32_t cdw0;            /* parent: DW0 of its own completion */
+	uint16_t pending;         /* parent: commands of the split not yet completed */
 	uint16_t status;          /* parent: first error status of the split */
-	uint16_t rsvd1;
 };
+_Static_assert(sizeof(struct nvme_req) == 64, "a request is one cache line");
 
-#define NVME_CID_STATE(cid, state) ((uint32_t)(cid) | (uint32_t)(state) << 16)
+#define NVME_CID_STATE(cid, state) ((uint32_t)(cid) << 16 | (uint32_t)(state))
 
 struct nvme_ns {
 	uint32_t nsid;
@@ -127,6 +138,7 @@ struct udrv_nvme_qpair {
 	/* --- hot: submission and completion --- */
 	struct nvme_sqe *sq;
 	const volatile struct nvme_cqe *cq;
+	const volatile struct nvme_cqe *cq_end; /* cq + qsize */
 	volatile uint32_t *sq_db;
 	volatile uint32_t *cq_db;
 	volatile uint32_t *shadow_sq, *shadow_cq;     /* Doorbell Buffer Config */
@@ -152,6 +164,11 @@ struct udrv_nvme_qpair {
 	bool model_inline;         /* an inline model: poll it when the CQ is empty (model_hook.h) */
 	bool sgl_ok;               /* controller supports SGL (iovec without PRP rules) */
 	uint32_t nreq;             /* qsize - 1; reqs[] has qsize entries, the last a dummy */
+	/* Fast submissions that must still write whole SQEs: the fast path
+	 * writes only the SQE fields a read or write sets and leaves the
+	 * others 0 as it found them, which holds once every slot was last
+	 * written by it. Any other submission sets this to qsize. */
+	uint32_t sq_dirty;
 	/* One-entry translation cache: [xl_va, xl_va + 2 MiB) maps linearly to
 	 * xl_iova. udrv DMA memory keeps its IOVA while it is allocated and a
 	 * device is open (chunks are mapped once per container), which the
@@ -334,6 +351,7 @@ static inline void nvme_commit(struct udrv_nvme_qpair *qp, struct nvme_req *req,
 
 	qp->sq[tail] = *sqe;
 	qp->sq[tail].cid = req->cid;
+	qp->sq_dirty = qp->qsize;
 	/* INFLIGHT lets completion skip the split bookkeeping (io.c). */
 	req->state = req->parent == req && req->pending == 1 ? NVME_REQ_INFLIGHT
 							     : NVME_REQ_INFLIGHT_PART;

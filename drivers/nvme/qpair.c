@@ -77,6 +77,8 @@ int udrvi_nvme_qpair_alloc(struct udrv_nvme_ctrl *ctrl, uint16_t qid, uint32_t q
 	qp->check_ticks = (uint64_t)check_ms * udrvi_nvme_ticks_per_ms;
 	qp->timeout_intervals = (timeout_ms + check_ms - 1) / check_ms + 1;
 	qp->next_check = udrvi_nvme_ticks() + qp->check_ticks;
+	qp->tick = 1; /* request stamps are never 0 once set */
+	qp->sq_dirty = qsize;
 
 	rc = udrv_dma_alloc((size_t)qsize * sizeof(struct nvme_sqe), NVME_PAGE_SIZE, &qp->sq_mem,
 			    &qp->sq_iova);
@@ -111,6 +113,7 @@ int udrvi_nvme_qpair_alloc(struct udrv_nvme_ctrl *ctrl, uint16_t qid, uint32_t q
 	}
 	qp->sq = qp->sq_mem;
 	qp->cq = qp->cq_mem;
+	qp->cq_end = qp->cq + qsize;
 	qp->sq_db = (volatile uint32_t *)(ctrl->bar + nvme_sq_db_off(qid, ctrl->dstrd));
 	qp->cq_db = (volatile uint32_t *)(ctrl->bar + nvme_cq_db_off(qid, ctrl->dstrd));
 	if (qid && ctrl->dbbuf) {

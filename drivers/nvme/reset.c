@@ -117,7 +117,9 @@ void udrvi_nvme_check_timeouts(struct udrv_nvme_qpair *qp)
 	uint32_t i;
 
 	qp->next_check = now + qp->check_ticks;
-	qp->tick++;
+	/* Never 0 (nor 1 after the first scan): a stamp of 0 means "not seen yet". */
+	if (++qp->tick == 0)
+		qp->tick = 1;
 	if (qp->is_admin || qp->dead)
 		return;
 	if (!udrvi_nvme_health_check(ctrl)) {
@@ -131,7 +133,15 @@ void udrvi_nvme_check_timeouts(struct udrv_nvme_qpair *qp)
 		uint32_t dw0 = 1;
 		int rc;
 
-		if (req->state == NVME_REQ_FREE || qp->tick - req->stamp < qp->timeout_intervals)
+		if (req->state == NVME_REQ_FREE)
+			continue;
+		/* Submitted since the last scan, at tick - 1 (the fast path
+		 * leaves the stamp 0 and lets the scan fill it in). */
+		if (!req->stamp) {
+			req->stamp = qp->tick - 1u;
+			continue;
+		}
+		if (qp->tick - req->stamp < qp->timeout_intervals)
 			continue;
 		if (req->state == NVME_REQ_ABORT_SENT) {
 			need_reset = true;
