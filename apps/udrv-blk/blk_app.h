@@ -20,7 +20,7 @@ struct srv {
 	uint32_t nsids[MAX_NS];
 	int32_t recover_ids[MAX_NS]; /* recover: the ublk device of each nsid */
 	unsigned nns;
-	unsigned queues, depth;
+	unsigned queues, depth, nap_us;
 	int cpus[MAX_CPUS];
 	unsigned ncpus;
 	unsigned status_every;       /* -v: seconds between status lines; 0: on SIGUSR1 only */

@@ -218,7 +218,8 @@ int srv_run(struct srv *s)
 	for (i = 0; i < s->nns; i++) {
 		struct udrv_blk_opts o = { .size = sizeof(o), .nsid = s->nsids[i],
 					   .queues = (uint16_t)s->queues, .depth = (uint16_t)s->depth,
-					   .dev_id = -1, .cookie = APP_COOKIE };
+					   .dev_id = -1, .cookie = APP_COOKIE,
+					   .nap_us = s->nap_us };
 
 		if (s->recover)
 			rc = udrv_blk_recover(ctrl, (uint32_t)s->recover_ids[i], &o, &bds[i]);
@@ -306,6 +307,7 @@ static int parse_serve(int argc, char **argv, struct srv *s, bool recover)
 		{ "device", required_argument, NULL, 'd' }, { "nsid", required_argument, NULL, 'n' },
 		{ "queues", required_argument, NULL, 'q' }, { "depth", required_argument, NULL, 'D' },
 		{ "cpus", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
+		{ "nap-us", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -348,6 +350,11 @@ static int parse_serve(int argc, char **argv, struct srv *s, bool recover)
 		case 'c':
 			if (parse_cpus(optarg, s->cpus, MAX_CPUS, &s->ncpus) < 0)
 				return 2;
+			break;
+		case 'N':
+			if (parse_uint("--nap-us", optarg, 10000, &v) < 0)
+				return 2;
+			s->nap_us = (unsigned)v;
 			break;
 		case 'v': s->status_every = 5; break;
 		case 'h': return 1;

@@ -16,18 +16,20 @@
 # runs go to stderr. Run it alone: it takes both rig slots
 # (UDRV_RIG_EXCLUSIVE=1).
 #
-# usage: bench/blk/rig-vs-kernel.sh [BUILD_DIR] [SECONDS] [REPEAT]   (default build 5 3)
+# usage: [NAP=US] [POINTS='rw bs qd,...'] bench/blk/rig-vs-kernel.sh [BUILD_DIR] [SECONDS] [REPEAT]
+#   (default build 5 3; NAP: udrv-blk --nap-us, default 0; POINTS default
+#   'randread 4k 1,randread 4k 32,read 128k 32')
 # Exit 77 when the rig cannot run here.
 set -eu
 if [[ ${1:-} == --guest ]]; then
-	B=$2 SECS=$3 REPEAT=$4
+	B=$2 SECS=$3 REPEAT=$4 NAP=$5 POINTS=$6
 	set -- $UDRV_RIG_NVME
 	bdf=$1
 	set -- $UDRV_RIG_PEER_BLOCKDEVS
 	kblk=$1
 	command -v fio >/dev/null || { echo "rig-vs-kernel: fio not installed" >&2; exit 77; }
 	log=$UDRV_RIG_RUN/serve.log
-	"$B/apps/udrv-blk/udrv-blk" serve -d "$bdf" --cpus 1 >"$log" 2>&1 &
+	"$B/apps/udrv-blk/udrv-blk" serve -d "$bdf" --cpus "${UDRV_BENCH_DAEMON_CPU:-1}" --nap-us "$NAP" >"$log" 2>&1 &
 	pd=$!
 	for _ in $(seq 100); do [[ -b /dev/ublkb0 ]] && break; sleep 0.1; done
 	[[ -b /dev/ublkb0 ]] || { cat "$log" >&2; exit 1; }
@@ -58,7 +60,8 @@ PY
 	med() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 	col() { awk -v c="$1" '{ print $c }' "$2" | med; }
 	printf "%-14s %-7s %9s %9s %8s %8s %8s %10s\n" point device IOPS MiB/s p50_us p99_us fio_cpu% daemon_cpu%
-	for pt in "randread 4k 1" "randread 4k 32" "read 128k 32"; do
+	IFS=, read -ra pts <<<"$POINTS"
+	for pt in "${pts[@]}"; do
 		set -- $pt
 		run /dev/ublkb0 "$1" "$2" "$3" 1 >/dev/null
 		run "$kblk" "$1" "$2" "$3" 1 >/dev/null
@@ -98,4 +101,5 @@ hook=""
 UDRV_RIG_EXCLUSIVE=1 exec "$src/tests/rig/udrv-rig" run --build "$BUILD" --cpus 2 \
 	${hook:+--host-hook "$hook"} \
 	--nvme size=256M,lba=512,serial=BLKBENCH --peer nvme:size=256M,lba=512,serial=KBENCH \
-	-- "$here/rig-vs-kernel.sh" --guest "$BUILD" "$SECS" "$REPEAT"
+	-- "$here/rig-vs-kernel.sh" --guest "$BUILD" "$SECS" "$REPEAT" "${NAP:-0}" \
+	"${POINTS:-randread 4k 1,randread 4k 32,read 128k 32}"

@@ -94,6 +94,8 @@ struct blk_tag {
 	uint8_t state;
 };
 
+#define MAX_NAP_US 10000u /* udrv_blk_opts.nap_us */
+
 struct blk_qstats {             /* written by the queue thread, read by anyone */
 	uint64_t reads, writes, flushes, discards, write_zeroes;
 	uint64_t read_bytes, write_bytes, errors, nvme_cmds, sleeps, in_flight;
@@ -113,6 +115,7 @@ struct blk_queue {
 	unsigned nretry;
 	unsigned aborted;         /* tags the kernel gave back (stop, exit) */
 	bool dev_gone;
+	uint64_t busy_since_ns;   /* last progress while commands were in flight */
 	struct blk_qstats st;
 };
 
@@ -124,6 +127,7 @@ struct udrv_blk_dev {
 	struct ublksrv_ctrl_dev_info info;
 	struct ublk_params params;
 	struct blk_geom g;
+	uint32_t nap_us;          /* opts->nap_us */
 	bool recovering, started, stopped;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -113,6 +113,16 @@ static int bd_queues(struct udrv_blk_dev *bd)
 	return 0;
 }
 
+/* opts->size: at least up to cookie (callers built before nap_us). */
+#define OPTS_MIN_SIZE (offsetof(struct udrv_blk_opts, cookie) + sizeof(uint64_t))
+
+static uint32_t opt_nap_us(const struct udrv_blk_opts *opts)
+{
+	if (opts->size < offsetof(struct udrv_blk_opts, nap_us) + sizeof(opts->nap_us))
+		return 0;
+	return opts->nap_us;
+}
+
 int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opts,
 		    struct udrv_blk_dev **out)
 {
@@ -120,7 +130,7 @@ int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opt
 	unsigned queues, depth;
 	int rc;
 
-	if (!ctrl || !opts || opts->size < sizeof(*opts) || !out)
+	if (!ctrl || !opts || opts->size < OPTS_MIN_SIZE || !out)
 		return -EINVAL;
 	queues = opts->queues ? opts->queues : 1;
 	depth = opts->depth ? opts->depth : DEFAULT_DEPTH;
@@ -129,9 +139,15 @@ int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opt
 			 queues, depth, UBLK_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
+	if (opt_nap_us(opts) > MAX_NAP_US) {
+		udrv_log(UDRV_LOG_ERROR, NULL, "nap_us %u: at most %u microseconds",
+			 opt_nap_us(opts), MAX_NAP_US);
+		return -EINVAL;
+	}
 	rc = bd_alloc(ctrl, &bd);
 	if (rc < 0)
 		return rc;
+	bd->nap_us = opt_nap_us(opts);
 	rc = bd_geometry(bd, opts->nsid, opts->max_io_bytes);
 	if (rc < 0)
 		goto err_free;
@@ -201,11 +217,17 @@ int udrv_blk_recover(struct udrv_nvme_ctrl *ctrl, uint32_t dev_id,
 	unsigned waited = 0;
 	int rc;
 
-	if (!ctrl || !opts || opts->size < sizeof(*opts) || !out)
+	if (!ctrl || !opts || opts->size < OPTS_MIN_SIZE || !out)
 		return -EINVAL;
+	if (opt_nap_us(opts) > MAX_NAP_US) {
+		udrv_log(UDRV_LOG_ERROR, NULL, "nap_us %u: at most %u microseconds",
+			 opt_nap_us(opts), MAX_NAP_US);
+		return -EINVAL;
+	}
 	rc = bd_alloc(ctrl, &bd);
 	if (rc < 0)
 		return rc;
+	bd->nap_us = opt_nap_us(opts);
 	snprintf(bd->name, sizeof(bd->name), "ublk%u", dev_id);
 	rc = udrvi_blk_ctl_cmd(&bd->ctl, UBLK_CMD_GET_DEV_INFO, dev_id, &bd->info,
 			       sizeof(bd->info), 0);

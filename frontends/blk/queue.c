@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <udrv/mem.h>
@@ -230,6 +231,35 @@ static void q_flush_cache(struct blk_queue *q)
 	}
 }
 
+/* opts.nap_us: polling that makes no progress for nap_us gives the CPU
+ * back for up to nap_us at a time (in io_uring_enter, so a new request still
+ * wakes the thread at once). Where the device is emulated by the host's own
+ * CPUs (the QEMU rig), a thread spinning on its completion queue takes the
+ * CPU the emulation needs to produce the completion. */
+static bool q_should_nap(struct blk_queue *q, unsigned progress)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (progress || !q->busy_since_ns) {
+		q->busy_since_ns = t;
+		return false;
+	}
+	return t - q->busy_since_ns >= (uint64_t)q->bd->nap_us * 1000u;
+}
+
+static void q_nap(struct blk_queue *q)
+{
+	struct __kernel_timespec ts = { .tv_nsec = (long long)q->bd->nap_us * 1000 };
+	struct io_uring_cqe *cqe;
+
+	blk_stat_add(&q->st.sleeps, 1);
+	/* -ETIME when nothing came: poll again either way. */
+	(void)io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &ts, NULL);
+}
+
 static void q_loop(struct blk_queue *q)
 {
 	unsigned depth = q->bd->info.queue_depth;
@@ -248,6 +278,8 @@ static void q_loop(struct blk_queue *q)
 			rc = udrv_nvme_qpair_poll(q->qp, 0);
 			if (rc == -ENODEV)
 				q->dev_gone = true;
+			else if (rc > 0)
+				n += (unsigned)rc;
 		}
 		if (q->nretry)
 			q_retry(q);
@@ -257,8 +289,11 @@ static void q_loop(struct blk_queue *q)
 			if (io_uring_sq_ready(&q->ring) ||
 			    (IO_URING_READ_ONCE(*q->ring.sq.kflags) & IORING_SQ_TASKRUN))
 				io_uring_submit_and_get_events(&q->ring);
+			if (q->bd->nap_us && q_should_nap(q, n))
+				q_nap(q);
 			continue;
 		}
+		q->busy_since_ns = 0;
 		udrv_nvme_qpair_ring_doorbell(q->qp);
 		if (q->aborted == depth)
 			break;

@@ -55,6 +55,15 @@ struct udrv_blk_opts {
 	                         * limit (MDTS, at most 1 MiB); rounded down to 4 KiB */
 	int32_t dev_id;         /* ublk device number; -1: the kernel picks */
 	uint64_t cookie;        /* kept by the kernel with the device (udrv_blk_query) */
+	uint32_t nap_us;        /* 0: a queue thread with NVMe commands in flight
+	                         * polls without pause (lowest latency, a whole
+	                         * core). N: after N microseconds of polling with no
+	                         * completion and no new request it sleeps in
+	                         * io_uring_enter for up to N microseconds, then
+	                         * polls again: for devices emulated by the host's
+	                         * own CPUs, or cores shared with the application.
+	                         * At most 10000. Optional: a caller built before
+	                         * this field (smaller opts->size) gets 0. */
 };
 
 /* udrv_blk_create - create /dev/ublkbN's control side for namespace

@@ -309,6 +309,31 @@ static void model__write_read_flush_zeroes_discard(void **state)
 	nt_close(&t);
 }
 
+/* opts.nap_us is range-checked before anything else; a caller built before
+ * the field (opts.size ending at cookie) is accepted and gets 0. */
+static void opts__nap_us_checked_and_optional(void **state)
+{
+	struct udrv_nvme_model_opts mo = { .size = sizeof(mo), .lba_size = 512, .blocks = 4096 };
+	struct udrv_blk_opts o = { .size = sizeof(o), .nsid = 1, .dev_id = -1, .nap_us = 10001 };
+	struct udrv_blk_dev *bd = NULL;
+	struct nt t;
+	int rc;
+
+	(void)state;
+	nt_open(&t, &mo, NULL, NULL);
+	assert_int_equal(udrv_blk_create(t.ctrl, &o, &bd), -EINVAL);
+	assert_non_null(strstr(udrv_last_error(), "nap_us 10001: at most 10000"));
+	assert_int_equal(udrv_blk_recover(t.ctrl, 0, &o, &bd), -EINVAL);
+	o.size = offsetof(struct udrv_blk_opts, nap_us);
+	rc = udrv_blk_create(t.ctrl, &o, &bd); /* no ublk on the host: -ENOENT */
+	assert_int_not_equal(rc, -EINVAL);
+	if (rc == 0)
+		udrv_blk_destroy(bd);
+	o.size = offsetof(struct udrv_blk_opts, cookie);
+	assert_int_equal(udrv_blk_create(t.ctrl, &o, &bd), -EINVAL);
+	nt_close(&t);
+}
+
 static void model__error_status_becomes_eio(void **state)
 {
 	struct udrv_nvme_model_opts mo = { .size = sizeof(mo), .lba_size = 512, .blocks = 4096 };
@@ -355,6 +380,7 @@ int main(void)
 		cmocka_unit_test(result__bytes_zero_or_errno),
 		cmocka_unit_test(model__write_read_flush_zeroes_discard),
 		cmocka_unit_test(model__error_status_becomes_eio),
+		cmocka_unit_test(opts__nap_us_checked_and_optional),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
