@@ -10,8 +10,9 @@
 # docs/rig.md): a QEMU guest with an emulated IOMMU, two NVMe controllers and
 # NICs, where udrv drives the devices through the guest kernel's real VFIO.
 # The demo shows `udrv-setup status`, then whatever apps are built: NVMe
-# identify and a short perf run, and pktgen from a udrv port to a NIC left on
-# the kernel's driver. It ends with a short summary.
+# identify and a short perf run, in the rig a filesystem on a udrv-blk device
+# (/dev/ublkb0, mounted), and pktgen from a udrv port to a NIC left on the
+# kernel's driver. It ends with a short summary.
 #
 # Environment: UDRV_BUILD_DIR (default: build), QUICKSTART_SECONDS (perf and
 # pktgen duration, default 5).
@@ -60,6 +61,32 @@ esac
 nvme_identify() { "$1" identify -d "$2"; }
 nvme_perf() { "$1" perf -d "$2" -w randread -o 4k -q 32 -t "$secs"; }
 net_pktgen() { "$1" pktgen -d "$2" --dst-mac "$3" -t "$secs"; }
+# udrv-blk: the namespace as /dev/ublkb0 with an ext4 filesystem on it,
+# mounted, written, shown, then unmounted and the device removed. Only in
+# the rig: mkfs would destroy the data of a real disk.
+blk_fs() {
+	local mnt pid rc=0 out
+	out=$(mktemp)
+	"$1" serve -d "$2" >"$out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [[ -b /dev/ublkb0 ]] && break; sleep 0.1; done
+	cat "$out"
+	mnt=$(mktemp -d)
+	if mkfs.ext4 -q -F /dev/ublkb0 && mount /dev/ublkb0 "$mnt"; then
+		echo "hello from a filesystem on an NVMe namespace driven by udrv" >"$mnt/hello.txt"
+		sync
+		findmnt "$mnt" && df -h "$mnt" && ls -l "$mnt" && cat "$mnt/hello.txt" || rc=1
+		umount "$mnt" || rc=1
+	else
+		rc=1
+	fi
+	kill -TERM "$pid"
+	wait "$pid" || rc=1
+	tail -n 2 "$out"
+	rm -f "$out"
+	rmdir "$mnt"
+	return $rc
+}
 # The same workload through the guest kernel's nvme driver, for comparison.
 kernel_fio() { "$1" --name=kernel-randread --filename="$2" --rw=randread --bs=4k --iodepth=32 \
 	--ioengine=io_uring --direct=1 --runtime="$secs" --time_based; }
@@ -111,6 +138,11 @@ demo() { # NVME_BDFS NET_BDFS PEER_IFACES PEER_MACS [PEER_BLOCKDEV]
 		app_step "NVMe identify ($first_nvme)" "$unvme" nvme_identify "$first_nvme"
 		step "udrv-nvme perf $first_nvme: ${secs}s of 4 KiB random reads at queue depth 32"
 		app_step "NVMe perf ($first_nvme)" "$unvme" nvme_perf "$first_nvme"
+		if [[ -n ${UDRV_RIG:-} ]] && [[ -e /dev/ublk-control ]]; then
+			step "udrv-blk serve $first_nvme: the namespace as /dev/ublkb0, ext4 on it, mounted"
+			app_step "udrv-blk: ext4 on /dev/ublkb0 ($first_nvme), mounted and written" \
+				"$build/apps/udrv-blk/udrv-blk" blk_fs "$first_nvme"
+		fi
 	fi
 	if [[ -n $peer_blk ]] && command -v fio >/dev/null; then
 		step "for comparison: the kernel's nvme driver + fio (io_uring) on $peer_blk, same workload"
