@@ -46,7 +46,9 @@ struct worker {
 	/* --- per I/O, in the order the I/O loop uses them --- */
 	struct udrv_nvme_qpair *qp;
 	struct perf *p;
-	const _Atomic bool *run; /* &p->run */
+	/* Cleared by the main thread when the run ends, or by this worker when
+	 * a submission failed: the one flag the I/O loop and the callback read. */
+	_Atomic bool running;
 	enum wl wl;
 	uint32_t nsid, blocks;
 	unsigned read_pct;
@@ -118,11 +120,12 @@ static inline __attribute__((always_inline)) void io_done(void *arg,
 		w->errors++;
 	atomic_store_explicit(&w->done, atomic_load_explicit(&w->done, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	if (likely(atomic_load_explicit(w->run, memory_order_relaxed))) {
+	if (likely(atomic_load_explicit(&w->running, memory_order_relaxed))) {
 		rc = submit(w, s, now, wl);
 		if (likely(rc == 0))
 			return;
 		w->fail = rc;
+		atomic_store_explicit(&w->running, false, memory_order_relaxed);
 	}
 	w->inflight--;
 }
@@ -216,7 +219,6 @@ static void *worker_main(void *arg)
 		for (unsigned i = 0; i < p->depth; i++)
 			w->slots[i] = (struct slot){ .w = w, .buf = w->mem + i * p->io_size };
 	w->wl = p->wl;
-	w->run = &p->run;
 	w->nsid = p->a.ns.nsid;
 	w->blocks = p->blocks;
 	w->read_pct = p->read_pct;
@@ -248,9 +250,13 @@ static void *worker_main(void *arg)
 		else
 			w->inflight++;
 	}
-	while (atomic_load_explicit(&p->run, memory_order_relaxed) && !w->fail) {
-		if (unlikely(udrv_nvme_qpair_poll(w->qp, 0) < 0))
+	if (w->fail)
+		atomic_store(&w->running, false);
+	while (atomic_load_explicit(&w->running, memory_order_relaxed)) {
+		if (unlikely(udrv_nvme_qpair_poll(w->qp, 0) < 0)) {
 			w->fail = -ENODEV;
+			break;
+		}
 	}
 	syscall(SYS_gettid); /* marker: timed phase ends */
 	atomic_store(&w->finished, true);
@@ -476,6 +482,7 @@ int cmd_perf(int argc, char **argv)
 		p->w[i].p = p;
 		p->w[i].idx = (int)i;
 		p->w[i].cpu = p->cpus[i];
+		atomic_store(&p->w[i].running, true);
 		p->w[i].fail = -pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
 		if (p->w[i].fail)
 			break;
@@ -531,6 +538,8 @@ int cmd_perf(int argc, char **argv)
 		last = sum;
 	}
 	atomic_store(&p->run, false);
+	for (unsigned i = 0; i < p->ncores; i++)
+		atomic_store(&p->w[i].running, false);
 	perf_clock_stop(&clk);
 	t_end = perf_mono_ns();
 	tp = t_end;

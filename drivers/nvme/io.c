@@ -222,6 +222,7 @@ int udrvi_nvme_process_cq(struct udrv_nvme_qpair *qp, unsigned max)
 	qp->reaping = false;
 	head = (uint16_t)(cqe - qp->cq);
 	qp->cq_head = head;
+	qp->cq_next = cqe;
 	qp->cq_phase = (uint16_t)phase;
 	/* The CQ head doorbell is deferred: written once a quarter of the queue
 	 * was consumed, or after a run of empty polls. The controller only needs
@@ -319,7 +320,7 @@ int udrv_nvme_qpair_poll(struct udrv_nvme_qpair *qp, unsigned max)
 {
 	if (likely(!__atomic_load_n(&qp->in_poll, __ATOMIC_RELAXED) && !nvme_gate_closed(qp) &&
 		   qp->sq_tail == qp->sq_db_last &&
-		   (qp->cq[qp->cq_head].status & 1u) != qp->cq_phase && --qp->idle_polls != 0))
+		   (qp->cq_next->status & 1u) != qp->cq_phase && --qp->idle_polls != 0))
 		return 0;
 	return nvme_poll_full(qp, max);
 }

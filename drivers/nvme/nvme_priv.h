@@ -139,6 +139,7 @@ struct udrv_nvme_qpair {
 	struct nvme_sqe *sq;
 	const volatile struct nvme_cqe *cq;
 	const volatile struct nvme_cqe *cq_end; /* cq + qsize */
+	const volatile struct nvme_cqe *cq_next; /* &cq[cq_head], for the peek */
 	volatile uint32_t *sq_db;
 	volatile uint32_t *cq_db;
 	volatile uint32_t *shadow_sq, *shadow_cq;     /* Doorbell Buffer Config */

@@ -24,6 +24,10 @@ void udrvi_nvme_qpair_reset_rings(struct udrv_nvme_qpair *qp)
 	memset(qp->cq_mem, 0, (size_t)qp->qsize * sizeof(struct nvme_cqe));
 	qp->sq_tail = qp->sq_head = qp->sq_db_last = 0;
 	qp->cq_head = qp->cq_db_last = 0;
+	qp->cq_next = qp->cq;
+	/* The tail restarts at 0: the slots the countdown still had to cover
+	 * are no longer the next ones. */
+	qp->sq_dirty = qp->qsize;
 	qp->idle_polls = qp->model_inline ? 1 : NVME_IDLE_POLLS;
 	qp->cq_phase = 1; /* the first pass of the CQ posts entries with phase 1 */
 	if (qp->shadow_sq) {
