@@ -471,8 +471,13 @@ int udrv_dev_open(const char *bdfstr, struct udrv_dev **out)
 	udrvi_timing(name, "vfio device fd (kernel resets the function)", t0);
 	if (vd->fd < 0) {
 		ret = -errno;
+		/* vfio-pci answers EAGAIN when it cannot take the device's lock
+		 * to reset it: the PCI core holds it while it removes, unbinds
+		 * or resets the device. */
 		udrvi_err(name, "cannot get the device from VFIO: %s%s", strerror(-ret),
-			  ret == -EBUSY ? " (another process or driver holds it)" : "");
+			  ret == -EBUSY ? " (another process or driver holds it)" :
+			  ret == -EAGAIN ? ": the kernel holds the device; it is being removed "
+			  "(hot-unplug), unbound or reset: try again once it is back" : "");
 		goto put_group;
 	}
 	if (udrvi_sys->ioctl(vd->fd, VFIO_DEVICE_GET_INFO, &di) || !(di.flags & VFIO_DEVICE_FLAGS_PCI) ||

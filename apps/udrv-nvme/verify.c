@@ -160,6 +160,13 @@ static int pass(struct verify *v, uint64_t lba, uint64_t count, bool reading, ui
 			return -1;
 		}
 	}
+	/* The removal can also end a pass the ordinary way: the commands in
+	 * flight complete as aborted and nothing is left to submit. */
+	if (app_removed(&v->a)) {
+		fprintf(stderr, "udrv-nvme verify: %s was removed (hot-unplug) during the %s pass: "
+			"stopped\n", udrv_dev_name(v->a.dev), reading ? "read" : "write");
+		return -1;
+	}
 	return 0;
 }
 
