@@ -116,11 +116,20 @@ static int bd_queues(struct udrv_blk_dev *bd)
 /* opts->size: at least up to cookie (callers built before nap_us). */
 #define OPTS_MIN_SIZE (offsetof(struct udrv_blk_opts, cookie) + sizeof(uint64_t))
 
-static uint32_t opt_nap_us(const struct udrv_blk_opts *opts)
+/* opts->nap_us, or 0 for a caller built before the field; -EINVAL (logged)
+ * above MAX_NAP_US. */
+static int opt_nap_us(const struct udrv_blk_opts *opts, uint32_t *nap_us)
 {
+	*nap_us = 0;
 	if (opts->size < offsetof(struct udrv_blk_opts, nap_us) + sizeof(opts->nap_us))
 		return 0;
-	return opts->nap_us;
+	if (opts->nap_us > MAX_NAP_US) {
+		udrv_log(UDRV_LOG_ERROR, NULL, "nap_us %u: at most %u microseconds",
+			 opts->nap_us, MAX_NAP_US);
+		return -EINVAL;
+	}
+	*nap_us = opts->nap_us;
+	return 0;
 }
 
 int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opts,
@@ -128,6 +137,7 @@ int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opt
 {
 	struct udrv_blk_dev *bd;
 	unsigned queues, depth;
+	uint32_t nap_us;
 	int rc;
 
 	if (!ctrl || !opts || opts->size < OPTS_MIN_SIZE || !out)
@@ -139,15 +149,12 @@ int udrv_blk_create(struct udrv_nvme_ctrl *ctrl, const struct udrv_blk_opts *opt
 			 queues, depth, UBLK_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
-	if (opt_nap_us(opts) > MAX_NAP_US) {
-		udrv_log(UDRV_LOG_ERROR, NULL, "nap_us %u: at most %u microseconds",
-			 opt_nap_us(opts), MAX_NAP_US);
+	if (opt_nap_us(opts, &nap_us) < 0)
 		return -EINVAL;
-	}
 	rc = bd_alloc(ctrl, &bd);
 	if (rc < 0)
 		return rc;
-	bd->nap_us = opt_nap_us(opts);
+	bd->nap_us = nap_us;
 	rc = bd_geometry(bd, opts->nsid, opts->max_io_bytes);
 	if (rc < 0)
 		goto err_free;
@@ -215,19 +222,17 @@ int udrv_blk_recover(struct udrv_nvme_ctrl *ctrl, uint32_t dev_id,
 	struct ublk_params kp;
 	struct udrv_blk_dev *bd;
 	unsigned waited = 0;
+	uint32_t nap_us;
 	int rc;
 
 	if (!ctrl || !opts || opts->size < OPTS_MIN_SIZE || !out)
 		return -EINVAL;
-	if (opt_nap_us(opts) > MAX_NAP_US) {
-		udrv_log(UDRV_LOG_ERROR, NULL, "nap_us %u: at most %u microseconds",
-			 opt_nap_us(opts), MAX_NAP_US);
+	if (opt_nap_us(opts, &nap_us) < 0)
 		return -EINVAL;
-	}
 	rc = bd_alloc(ctrl, &bd);
 	if (rc < 0)
 		return rc;
-	bd->nap_us = opt_nap_us(opts);
+	bd->nap_us = nap_us;
 	snprintf(bd->name, sizeof(bd->name), "ublk%u", dev_id);
 	rc = udrvi_blk_ctl_cmd(&bd->ctl, UBLK_CMD_GET_DEV_INFO, dev_id, &bd->info,
 			       sizeof(bd->info), 0);
